@@ -1,0 +1,103 @@
+"""The generator's entry point: specs in, service trees (and new handler stubs) out."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .formatting import format_trees
+from .model import Service
+from .render import handler_tree_path, render_service
+from .services import Progress, load_services
+from .stubs import recorded_signature, stub_spec
+from .writer import diff_tree, existing_files, write_new_file, write_tree
+
+
+@dataclass
+class Result:
+    services: list[Service]
+    warnings: list[str] = field(default_factory=list)
+    new_stubs: list[str] = field(default_factory=list)
+    changed_signatures: list[str] = field(default_factory=list)
+    differences: list[str] = field(default_factory=list)
+    trees: dict[str, dict[str, str]] = field(default_factory=dict)
+
+
+def build(path: Path, project_root: Path, progress: Progress | None = None) -> Result:
+    """Everything in memory: load, render, merge hand-written handlers, format. Writes nothing."""
+    services = load_services(path, progress)
+    result = Result(services)
+    trees: dict[str, dict[str, str]] = {}
+    keep: dict[str, set[str]] = {}
+    stub_locations: dict[str, dict[str, str]] = {}
+    for service in services:
+        result.warnings.extend(service.warnings)
+        if progress:
+            progress(f"{service.slug}: render")
+        files, stubs = render_service(service)
+        written = existing_files(project_root / "services" / service.slug)
+        keep[service.slug] = set()
+        stub_locations[service.slug] = {}
+        for rel, data in written.items():
+            tree_rel = handler_tree_path(service, f"services/{service.slug}/{rel}")
+            files[tree_rel] = data.decode("utf-8")
+            keep[service.slug].add(tree_rel)
+        for stub, text in stubs.items():
+            tree_rel = handler_tree_path(service, stub)
+            if tree_rel not in files:
+                files[tree_rel] = text
+                stub_locations[service.slug][stub] = tree_rel
+        _check_signatures(service, project_root, files, keep[service.slug], result)
+        trees[service.slug] = files
+    if progress:
+        progress("format")
+    result.trees = format_trees(trees, keep)
+    for slug, locations in stub_locations.items():
+        for stub, tree_rel in locations.items():
+            result.new_stubs.append(stub)
+            # Stubs are kept as formatted text so the tree and services/ hold the same bytes.
+            trees[slug][tree_rel] = result.trees[slug][tree_rel]
+    return result
+
+
+def _check_signatures(service: Service, root: Path, files: dict[str, str], kept: set[str], result: Result) -> None:
+    for version in service.versions:
+        for op in version.operations:
+            if not op.is_stub:
+                continue
+            spec = stub_spec(service, version, op)
+            tree_rel = handler_tree_path(service, spec.path)
+            if tree_rel not in kept:
+                continue
+            recorded = recorded_signature(files[tree_rel])
+            wanted = spec.signature.split(" ", 1)
+            if recorded is not None and recorded != wanted[0]:
+                result.changed_signatures.append(
+                    f"{spec.path}: the spec changed {op.operation_id}'s signature; it is now {wanted[1]} "
+                    f"(update the function, then its fountain-signature line to {wanted[0]})"
+                )
+
+
+def generate(
+    path: Path,
+    out_dir: Path,
+    *,
+    project_root: Path,
+    check: bool = False,
+    progress: Progress | None = None,
+) -> Result:
+    """Generate every service under path into out_dir/<slug>; in check mode only list differences."""
+    result = build(path, project_root, progress)
+    for slug, files in result.trees.items():
+        if check:
+            result.differences.extend(diff_tree(out_dir / slug, files))
+        else:
+            write_tree(out_dir / slug, files)
+    for stub in result.new_stubs:
+        if check:
+            result.differences.append(f"{project_root / stub} (missing stub)")
+        else:
+            slug = Path(stub).parts[1]
+            service = next(s for s in result.services if s.slug == slug)
+            write_new_file(project_root / stub, result.trees[slug][handler_tree_path(service, stub)])
+    return result

@@ -1,0 +1,18 @@
+"""Dependency pins written into every generated service (kept equal to the project's own)."""
+
+RUNTIME = (
+    "fastapi==0.165.0",
+    "uvicorn==0.54.0",
+    "pydantic==2.14.4",
+    "pydantic-settings==2.16.3",
+    "sqlalchemy==2.1.9",
+    "alembic==1.20.1",
+    "psycopg[binary]==3.3.9",
+    "openapi-schema-validator==0.9.0",
+)
+TEST = (
+    "pytest==9.2.0",
+    "httpx==0.28.1",
+    "schemathesis==4.32.5",
+    "ruff==0.17.6",
+)

@@ -1,0 +1,191 @@
+"""Render a service into its tree: {relative path: text}. One template per artefact kind."""
+
+from __future__ import annotations
+
+import json
+import re
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, PackageLoader, StrictUndefined
+
+from . import pins
+from .migrations import migration_bodies
+from .model import ApiVersion, Operation, Service
+from .stubs import stub_path, stub_spec
+
+SCHEMATHESIS_SEED = 20241126
+SCHEMATHESIS_EXAMPLES = 50
+_IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_BUILTIN = {"int", "str", "float", "bool", "None", "Any"}
+
+_env = Environment(
+    loader=PackageLoader("generator", "templates"),
+    undefined=StrictUndefined,
+    trim_blocks=True,
+    lstrip_blocks=True,
+    keep_trailing_newline=True,
+    autoescape=False,  # noqa: S701 - renders Python, YAML and Markdown, never HTML
+)
+_env.filters["pyrepr"] = repr
+
+
+def _render(template: str, **context: Any) -> str:
+    return _env.get_template(template).render(**context)
+
+
+def _runtime_files(package: str) -> dict[str, str]:
+    folder = resources.files("generator") / "runtime"
+    return {
+        f"{package}/runtime/{entry.name}": entry.read_text(encoding="utf-8")
+        for entry in sorted(folder.iterdir(), key=lambda e: e.name)
+        if entry.name.endswith(".py")
+    }
+
+
+def _model_names(op: Operation) -> set[str]:
+    names = {op.body_model, op.query_model, op.success_model, *(r.model for r in op.responses)}
+    return {n for n in names if n and _IDENT.match(n) and n not in _BUILTIN}
+
+
+def _dump(op: Operation) -> str:
+    if op.body_required:
+        return 'body.model_dump(mode="json", by_alias=True, exclude_unset=True)'
+    return '(body.model_dump(mode="json", by_alias=True, exclude_unset=True) if body is not None else {})'
+
+
+def _routes(service: Service, version: ApiVersion) -> str:
+    collections = {}
+    for op in version.operations:
+        if op.crud and op.crud.table.upper() not in collections:
+            # The list operation carries the filters; every operation shares one Collection object.
+            lists = [o.crud for o in version.operations if o.crud and o.crud.table == op.crud.table and o.crud.kind == "list"]
+            collections[op.crud.table.upper()] = lists[0] if lists else op.crud
+    stubs = [op for op in version.operations if op.is_stub]
+    source = _render(
+        "routes.py.j2",
+        service=service,
+        version=version,
+        collections=collections,
+        tables=bool(collections),
+        stubs=stubs,
+        dump=_dump,
+        stub_path=lambda op: stub_path(service, version, op),
+    )
+    names = sorted(set().union(*(_model_names(op) for op in version.operations)))
+    star = "from .models import *  # noqa: F403\n"
+    explicit = f"from .models import {', '.join(names)}\n" if names else ""
+    return source.replace(star, explicit)
+
+
+def _test_data(service: Service, version: ApiVersion) -> tuple[list[dict], list[dict]]:
+    operations = []
+    by_table: dict[str, dict[str, Any]] = {}
+    for op in version.operations:
+        shape = op.error_shape
+        entry = {
+            "id": op.operation_id,
+            "method": op.method,
+            "path": op.path,
+            "path_params": [p.name for p in op.path_params],
+            "query": {p.name: p.example for p in op.query_params if p.required},
+            "api_key_header": op.api_key_header,
+            "has_body": op.body_pointer is not None,
+            "body_example": op.body_example if op.body_pointer else None,
+            "success": op.success_status,
+            "validation_status": op.validation_status,
+            "not_found": op.not_found_status,
+            "error_fields": [f for f in (shape.code, shape.message) if f],
+            "stub": stub_path(service, version, op) if op.is_stub else None,
+            "response_fields": sorted(_response_fields(version.spec, op)),
+        }
+        operations.append(entry)
+        if op.crud:
+            resource = by_table.setdefault(op.crud.table, {"table": op.crud.table, "id_field": op.crud.id_field, "ops": {}})
+            resource["ops"].setdefault(op.crud.kind, entry)
+    return operations, [by_table[t] for t in sorted(by_table)]
+
+
+def _response_fields(spec: dict[str, Any], op: Operation) -> set[str]:
+    from .validate import resolve
+
+    raw = spec["paths"][op.path][op.method]["responses"]
+    response = resolve(spec, next(v for k, v in raw.items() if str(k) == str(op.success_status)))
+    schema = resolve(spec, ((response.get("content") or {}).get("application/json") or {}).get("schema")) or {}
+    return set((schema.get("properties") or {}).keys())
+
+
+def render_service(service: Service) -> tuple[dict[str, str], dict[str, str]]:
+    """Return (tree files, stub files for services/) before formatting."""
+    pkg = service.package
+    files: dict[str, str] = {
+        "pyproject.toml": _render("pyproject.toml.j2", service=service, runtime_pins=pins.RUNTIME, test_pins=pins.TEST),
+        "Dockerfile": _render("Dockerfile.j2", service=service),
+        ".dockerignore": _render("dockerignore.j2"),
+        "README.md": _render("README.md.j2", service=service),
+        "alembic.ini": _render("alembic.ini.j2", service=service),
+        ".github/workflows/ci.yml": _render("ci.yml.j2", service=service),
+        f"{pkg}/__init__.py": f'"""{service.title}: generated by `fountain generate`."""\n',
+        f"{pkg}/config.py": _render("config.py.j2", service=service),
+        f"{pkg}/main.py": _render("main.py.j2", service=service),
+        f"{pkg}/tables.py": _render("tables.py.j2", service=service),
+        f"{pkg}/migrations/env.py": _render("env.py.j2", service=service),
+        f"{pkg}/migrations/script.py.mako": _render("script.py.mako.j2"),
+        f"{pkg}/handlers/__init__.py": '"""Hand-written handlers, copied from services/ by the generator."""\n',
+        "tests/__init__.py": "",
+        "tests/conftest.py": _render("conftest.py.j2", service=service),
+        **_runtime_files(pkg),
+    }
+    upgrade, downgrade = migration_bodies(service.tables)
+    files[f"{pkg}/migrations/versions/0001_initial.py"] = _render(
+        "migration.py.j2", service=service, upgrade=upgrade, downgrade=downgrade
+    )
+    stubs: dict[str, str] = {}
+    for version in service.versions:
+        label = version.label
+        files[f"{pkg}/{label}/__init__.py"] = f'"""{service.title} {label}."""\n'
+        files[f"{pkg}/{label}/models.py"] = version.models_source
+        files[f"{pkg}/{label}/routes.py"] = _routes(service, version)
+        files[f"{pkg}/{label}/openapi.json"] = json.dumps(version.spec, indent=2, ensure_ascii=False) + "\n"
+        files[f"{pkg}/handlers/{label}/__init__.py"] = f'"""Handlers of {label}."""\n'
+        operations, resources_ = _test_data(service, version)
+        files[f"tests/test_{label}_api.py"] = _render(
+            "test_api.py.j2", service=service, version=version, operations=operations, resources=resources_
+        )
+        headers = {op.api_key_header for op in version.operations if op.api_key_header}
+        files[f"tests/test_{label}_conformance.py"] = _render(
+            "test_conformance.py.j2",
+            service=service,
+            version=version,
+            stubs={op.operation_id: stub_path(service, version, op) for op in version.operations if op.is_stub},
+            no_4xx=sorted(op.operation_id for op in version.operations if not op.documents_4xx),
+            no_401=sorted(
+                op.operation_id
+                for op in version.operations
+                if op.api_key_header and "401" not in {r.status for r in op.responses}
+            ),
+            api_key_header=sorted(headers)[0] if headers else None,
+            seed=SCHEMATHESIS_SEED,
+            max_examples=SCHEMATHESIS_EXAMPLES,
+        )
+        for op in version.operations:
+            if op.is_stub:
+                spec = stub_spec(service, version, op)
+                stubs[spec.path] = _render(
+                    "stub.py.j2",
+                    service=service,
+                    version=version,
+                    op=op,
+                    signature=spec.signature,
+                    args=spec.args,
+                    returns=spec.returns,
+                    imports=spec.imports,
+                )
+    return files, stubs
+
+
+def handler_tree_path(service: Service, stub: str) -> str:
+    """Where a file of services/<slug>/ lands inside the service tree."""
+    relative = Path(stub).relative_to(f"services/{service.slug}")
+    return f"{service.package}/handlers/{relative.as_posix()}"
