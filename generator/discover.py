@@ -46,18 +46,21 @@ def discover(path: Path) -> list[ServiceSource]:
     folders = sorted(p for p in path.iterdir() if p.is_dir() and _spec_files(p))
     if files and folders:
         raise SpecError(path, "holds both spec files and service folders; use one layout per folder")
+    if files and all(_VERSION_FILE.match(f.stem) for f in files):
+        return [_service_folder(path)]
     if files:
         return [ServiceSource(slugify(f.stem), (VersionSource(None, f),)) for f in files]
     if not folders:
         raise SpecError(path, "holds no spec files (*.yaml, *.yml, *.json)")
-    services = []
-    for folder in folders:
-        versions = []
-        for f in _spec_files(folder):
-            match = _VERSION_FILE.match(f.stem)
-            if not match:
-                raise SpecError(f, "a service folder holds one file per version, named v1.yaml, v2.yaml, ...")
-            versions.append((int(match[1]), VersionSource(f.stem, f)))
-        versions.sort(key=lambda pair: pair[0])
-        services.append(ServiceSource(slugify(folder.name), tuple(v for _, v in versions)))
-    return services
+    return [_service_folder(folder) for folder in folders]
+
+
+def _service_folder(folder: Path) -> ServiceSource:
+    versions = []
+    for f in _spec_files(folder):
+        match = _VERSION_FILE.match(f.stem)
+        if not match:
+            raise SpecError(f, "a service folder holds one file per version, named v1.yaml, v2.yaml, ...")
+        versions.append((int(match[1]), VersionSource(f.stem, f)))
+    versions.sort(key=lambda pair: pair[0])
+    return ServiceSource(slugify(folder.name), tuple(v for _, v in versions))

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import re
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -36,7 +35,7 @@ def _render(template: str, **context: Any) -> str:
 
 
 def _runtime_files(package: str) -> dict[str, str]:
-    folder = resources.files("generator") / "runtime"
+    folder = Path(__file__).parent / "runtime"
     return {
         f"{package}/runtime/{entry.name}": entry.read_text(encoding="utf-8")
         for entry in sorted(folder.iterdir(), key=lambda e: e.name)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -20,7 +21,9 @@ Progress = Callable[[str], None]
 def package_name(slug: str) -> str:
     """The Python package of a service tree, unique per service so all can share one process."""
     name = slug.replace("-", "_")
-    return name if name[0].isalpha() else "s_" + name
+    name = name if name[0].isalpha() else "s_" + name
+    # A package named like a standard module (logging) would shadow it for every import.
+    return f"{name}_service" if name in sys.stdlib_module_names else name
 
 
 def _label(spec: dict, file: Path) -> str:

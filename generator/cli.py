@@ -1,0 +1,93 @@
+"""The `fountain` command: generate service trees, check them for drift, run them locally."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from rich.console import Console
+
+from .errors import SpecError
+from .generate import Result, generate
+
+console = Console(stderr=True, soft_wrap=True)
+
+
+def _report(result: Result) -> None:
+    for warning in result.warnings:
+        console.print(f"[yellow]warning[/] {warning}", highlight=False)
+    for stub in result.new_stubs:
+        console.print(f"[cyan]new stub[/] {stub}", highlight=False)
+    for changed in result.changed_signatures:
+        console.print(f"[red]signature changed[/] {changed}", highlight=False)
+
+
+def _generate(path: Path, out: Path, check: bool) -> Result:
+    with console.status("generating", spinner="dots") as status:
+        return generate(path, out, project_root=Path.cwd(), check=check, progress=lambda m: status.update(m))
+
+
+def cmd_generate(args: argparse.Namespace) -> int:
+    result = _generate(args.path, args.output, args.check)
+    _report(result)
+    if args.check:
+        for difference in result.differences:
+            console.print(f"[red]differs[/] {difference}", highlight=False)
+        if result.differences or result.changed_signatures:
+            console.print(f"{len(result.differences)} file(s) differ from what the specs produce; run `fountain generate`")
+            return 1
+        console.print(f"[green]up to date[/]: {len(result.services)} service(s)")
+        return 0
+    console.print(f"[green]generated[/] {len(result.services)} service(s) into {args.output}")
+    return 0
+
+
+def cmd_dev(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from .dev import build_dev_app, dev_api_key, prefix
+
+    result = _generate(args.path, args.output, check=False)
+    _report(result)
+    state = Path(".fountain/dev")
+    key = dev_api_key(state)
+    app = build_dev_app(result.services, args.output, state, key)
+    base = f"http://{args.host}:{args.port}"
+    console.print(f"[green]serving[/] {len(result.services)} service(s) at {base}/ (index with every /docs)")
+    for service in result.services:
+        console.print(f"  {base}{prefix(service)}/docs  {service.title}", highlight=False)
+    key_source = "FOUNTAIN_DEV_API_KEY" if key != (state / "api-key").read_text().strip() else state / "api-key"
+    console.print(f"API key for secured operations: in {key_source}", highlight=False)
+    uvicorn.run(app, host=args.host, port=args.port, log_level="info")
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    root = argparse.ArgumentParser(prog="fountain", description=__doc__)
+    sub = root.add_subparsers(dest="command", required=True)
+    gen = sub.add_parser("generate", help="generate one service tree per spec (or check them)")
+    gen.add_argument("path", nargs="?", type=Path, default=Path("specs"), help="spec file or folder (default: specs/)")
+    gen.add_argument("-o", "--output", type=Path, default=Path("build/services"), help="where the trees go")
+    gen.add_argument("--check", action="store_true", help="write nothing; exit 1 listing every file that differs")
+    gen.set_defaults(func=cmd_generate)
+    dev = sub.add_parser("dev", help="generate every service and serve them together on this machine")
+    dev.add_argument("path", nargs="?", type=Path, default=Path("specs"))
+    dev.add_argument("-o", "--output", type=Path, default=Path("build/services"))
+    dev.add_argument("--host", default="127.0.0.1")
+    dev.add_argument("--port", type=int, default=8000)
+    dev.set_defaults(func=cmd_dev)
+    return root
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except SpecError as error:
+        console.print(f"[red]error[/] {error}", highlight=False)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
