@@ -1,0 +1,1 @@
+"""Pulumi ComponentResources, one concern a module (filled by the Pulumi program issue)."""
