@@ -14,7 +14,10 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-SPECS = [*sorted((ROOT / "specs").glob("*/*.yaml")), *sorted((ROOT.parent / "shared" / "specs" / "fountainai-v4").glob("*.yaml"))]
+SPECS = [
+    *sorted((ROOT / "specs").glob("*/*.yaml")),
+    *sorted((ROOT.parent / "shared" / "specs" / "fountainai-v4").glob("*.yaml")),
+]
 BENCH_VENV = ROOT / ".bench-venv"
 FCG_PIN = "fastapi-code-generator==0.8.1"
 
@@ -34,8 +37,9 @@ def _ours_once(cold: bool) -> float:
         "    last = time.perf_counter() - t\n"
         "print(time.perf_counter() - t0 if runs == 1 else last)\n"
     )
-    out = subprocess.run([sys.executable, "-c", code, "cold" if cold else "warm"], cwd=ROOT, check=True,
-                         capture_output=True, text=True)
+    out = subprocess.run(
+        [sys.executable, "-c", code, "cold" if cold else "warm"], cwd=ROOT, check=True, capture_output=True, text=True
+    )
     return float(out.stdout.strip().splitlines()[-1])
 
 

@@ -32,7 +32,9 @@ class Analysis:
     def model_for(self, ptr: str, schema: Any) -> str | None:
         """Class name datamodel-code-generator gave this schema (following a $ref), if any."""
         if isinstance(schema, dict) and "$ref" in schema:
-            return self.classes.get(schema["$ref"][1:]) or self.model_for(schema["$ref"][1:], resolve(self.spec, schema))
+            return self.classes.get(schema["$ref"][1:]) or self.model_for(
+                schema["$ref"][1:], resolve(self.spec, schema)
+            )
         return self.classes.get(ptr)
 
     # -- operations -------------------------------------------------------------------------------
@@ -77,7 +79,7 @@ class Analysis:
         security = op.get("security", self.spec.get("security")) or []
         header = self._api_key_header(security)
         if header and "401" not in statuses:
-            self.warn(at, f"requires an API key but documents no 401; a request without one gets an undocumented 401")
+            self.warn(at, "requires an API key but documents no 401; a request without one gets an undocumented 401")
         if crud is not None and crud.kind in ("get", "patch", "put", "delete") and "404" not in statuses:
             self.warn(at, f"documents no 404; a missing item in {operation_id} gets an undocumented 404")
         return Operation(
@@ -211,7 +213,9 @@ class Analysis:
             items = [p for p in paths if re.fullmatch(re.escape(collection) + r"/\{[^/{}]+\}", p)]
             item = items[0] if len(items) == 1 else None
             has_create = (collection, "post") in ops
-            lists = [lp for lp in (collection, collection + "/search") if (lp, "get") in ops and self._returns_array(lp)]
+            lists = [
+                lp for lp in (collection, collection + "/search") if (lp, "get") in ops and self._returns_array(lp)
+            ]
             # A lone POST (e.g. /sequence) is an action, not a resource: it needs a list or an item too.
             if item is None and not lists:
                 continue
@@ -310,7 +314,9 @@ class Analysis:
     def _crud_fits(self, crud: Crud | None, path_params: tuple[Param, ...], body_model: str | None, at: str) -> bool:
         if crud is None:
             return False
-        if crud.kind in ("get", "patch", "put", "delete") and (len(path_params) != 1 or path_params[0].py_type != "int"):
+        if crud.kind in ("get", "patch", "put", "delete") and (
+            len(path_params) != 1 or path_params[0].py_type != "int"
+        ):
             self.warn(at, "item operations need one integer path parameter to be implemented; left as a stub")
             return False
         if crud.kind in ("create", "patch", "put") and (body_model is None or body_model.startswith("dict")):

@@ -23,23 +23,41 @@ def _report(result: Result) -> None:
         console.print(f"[red]signature changed[/] {changed}", highlight=False)
 
 
-def _generate(path: Path, out: Path, check: bool) -> Result:
+def bundle_dir(path: Path, out: Path, bundle: Path | None) -> Path:
+    """The project's own specs bundle into the project (compose/, kong/); other specs next to their trees."""
+    if bundle is not None:
+        return bundle
+    return Path.cwd() if path.resolve() == (Path.cwd() / "specs").resolve() else out
+
+
+def _generate(path: Path, out: Path, check: bool, bundle: Path | None = None) -> Result:
     with console.status("generating", spinner="dots") as status:
-        return generate(path, out, project_root=Path.cwd(), check=check, progress=lambda m: status.update(m))
+        return generate(
+            path,
+            out,
+            project_root=Path.cwd(),
+            bundle_dir=bundle_dir(path, out, bundle),
+            check=check,
+            progress=lambda m: status.update(m),
+        )
 
 
 def cmd_generate(args: argparse.Namespace) -> int:
-    result = _generate(args.path, args.output, args.check)
+    result = _generate(args.path, args.output, args.check, args.bundle)
     _report(result)
     if args.check:
         for difference in result.differences:
             console.print(f"[red]differs[/] {difference}", highlight=False)
         if result.differences or result.changed_signatures:
-            console.print(f"{len(result.differences)} file(s) differ from what the specs produce; run `fountain generate`")
+            console.print(
+                f"{len(result.differences)} file(s) differ from what the specs produce; run `fountain generate`"
+            )
             return 1
         console.print(f"[green]up to date[/]: {len(result.services)} service(s)")
         return 0
+    where = bundle_dir(args.path, args.output, args.bundle)
     console.print(f"[green]generated[/] {len(result.services)} service(s) into {args.output}")
+    console.print(f"[green]bundle[/] {', '.join(str(where / rel) for rel in result.bundle)}", highlight=False)
     return 0
 
 
@@ -63,14 +81,50 @@ def cmd_dev(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_check_bundle(args: argparse.Namespace) -> int:
+    import yaml
+
+    from .bundle import BUNDLE_FILES, load_settings
+    from .bundle.checks import compose_problems, kong_problems
+    from .bundle.files import COMPOSE_FILE, KONG_FILE
+    from .bundle.tools import validate_bundle
+
+    missing = [rel for rel in BUNDLE_FILES if not (args.root / rel).is_file()]
+    if missing:
+        console.print(f"[red]error[/] {args.root / missing[0]}: not found; run `fountain generate`", highlight=False)
+        return 2
+    files = {rel: (args.root / rel).read_text() for rel in BUNDLE_FILES}
+    compose, kong = yaml.safe_load(files[COMPOSE_FILE]), yaml.safe_load(files[KONG_FILE])
+    problems = [f"{COMPOSE_FILE} at {p}" for p in compose_problems(compose, load_settings())]
+    problems += [f"{KONG_FILE} at {p}" for p in kong_problems(kong, compose)]
+    with console.status("running docker-compose config, check-jsonschema and deck validate", spinner="dots"):
+        results = validate_bundle(files)
+    problems += [f"{r.tool}: {r.output}" for r in results if not r.ok]
+    for problem in problems:
+        console.print(f"[red]problem[/] {problem}", highlight=False)
+    if problems:
+        return 1
+    console.print(f"[green]bundle ok[/]: our checks and {', '.join(r.tool for r in results)}", highlight=False)
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(prog="fountain", description=__doc__)
     sub = root.add_subparsers(dest="command", required=True)
     gen = sub.add_parser("generate", help="generate one service tree per spec (or check them)")
     gen.add_argument("path", nargs="?", type=Path, default=Path("specs"), help="spec file or folder (default: specs/)")
     gen.add_argument("-o", "--output", type=Path, default=Path("build/services"), help="where the trees go")
+    gen.add_argument(
+        "--bundle",
+        type=Path,
+        default=None,
+        help="where compose/ and kong/ go (default: the project for specs/, else the output folder)",
+    )
     gen.add_argument("--check", action="store_true", help="write nothing; exit 1 listing every file that differs")
     gen.set_defaults(func=cmd_generate)
+    check = sub.add_parser("check-bundle", help="check compose/ and kong/ with our rules and the real validators")
+    check.add_argument("root", nargs="?", type=Path, default=Path("."), help="folder holding compose/ and kong/")
+    check.set_defaults(func=cmd_check_bundle)
     dev = sub.add_parser("dev", help="generate every service and serve them together on this machine")
     dev.add_argument("path", nargs="?", type=Path, default=Path("specs"))
     dev.add_argument("-o", "--output", type=Path, default=Path("build/services"))

@@ -28,13 +28,19 @@ def format_trees(trees: dict[str, dict[str, str]], keep: dict[str, set[str]]) ->
         base = [_ruff()]
         subprocess.run(
             [*base, "check", "--fix", "--quiet", "--no-cache", "--exit-zero", "."],
-            cwd=root, env=env, check=True, capture_output=True,
+            cwd=root,
+            env=env,
+            check=True,
+            capture_output=True,
         )
-        subprocess.run([*base, "format", "--quiet", "--no-cache", "."], cwd=root, env=env, check=True, capture_output=True)
+        subprocess.run(
+            [*base, "format", "--quiet", "--no-cache", "."], cwd=root, env=env, check=True, capture_output=True
+        )
         out: dict[str, dict[str, str]] = {}
         for slug, files in trees.items():
             out[slug] = {
-                rel: text if rel in keep.get(slug, set()) or not rel.endswith(".py")
+                rel: text
+                if rel in keep.get(slug, set()) or not rel.endswith(".py")
                 else (root / slug / rel).read_text(encoding="utf-8")
                 for rel, text in files.items()
             }

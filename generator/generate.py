@@ -5,12 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .bundle import BundleSettings, build_bundle, load_settings
+from .errors import SpecError
 from .formatting import format_trees
 from .model import Service
 from .render import handler_tree_path, render_service
 from .services import Progress, load_services
 from .stubs import recorded_signature, stub_spec
-from .writer import diff_tree, existing_files, write_new_file, write_tree
+from .writer import diff_files, diff_tree, existing_files, write_files, write_new_file, write_tree
 
 
 @dataclass
@@ -21,10 +23,14 @@ class Result:
     changed_signatures: list[str] = field(default_factory=list)
     differences: list[str] = field(default_factory=list)
     trees: dict[str, dict[str, str]] = field(default_factory=dict)
+    bundle: dict[str, str] = field(default_factory=dict)
 
 
-def build(path: Path, project_root: Path, progress: Progress | None = None) -> Result:
-    """Everything in memory: load, render, merge hand-written handlers, format. Writes nothing."""
+def build(
+    path: Path, project_root: Path, progress: Progress | None = None, settings: BundleSettings | None = None
+) -> Result:
+    """Everything in memory: load, render, merge hand-written handlers, format, bundle. Writes nothing."""
+    settings = settings or load_settings()
     services = load_services(path, progress)
     result = Result(services)
     trees: dict[str, dict[str, str]] = {}
@@ -57,6 +63,9 @@ def build(path: Path, project_root: Path, progress: Progress | None = None) -> R
             result.new_stubs.append(stub)
             # Stubs are kept as formatted text so the tree and services/ hold the same bytes.
             trees[slug][tree_rel] = result.trees[slug][tree_rel]
+    if progress:
+        progress("bundle: compose and kong")
+    result.bundle = build_bundle(services, result.trees, settings)
     return result
 
 
@@ -83,11 +92,21 @@ def generate(
     out_dir: Path,
     *,
     project_root: Path,
+    bundle_dir: Path | None = None,
     check: bool = False,
     progress: Progress | None = None,
+    settings: BundleSettings | None = None,
 ) -> Result:
-    """Generate every service under path into out_dir/<slug>; in check mode only list differences."""
-    result = build(path, project_root, progress)
+    """Generate every service into out_dir/<slug> and the bundle into bundle_dir; check mode only lists differences."""
+    result = build(path, project_root, progress, settings)
+    clash = {s.slug for s in result.services} & {Path(rel).parts[0] for rel in result.bundle}
+    if bundle_dir is not None and bundle_dir.resolve() == out_dir.resolve() and clash:
+        raise SpecError(out_dir, f"service {sorted(clash)[0]!r} and the bundle's folder of that name would collide")
+    if bundle_dir is not None:
+        if check:
+            result.differences.extend(diff_files(bundle_dir, result.bundle))
+        else:
+            write_files(bundle_dir, result.bundle)
     for slug, files in result.trees.items():
         if check:
             result.differences.extend(diff_tree(out_dir / slug, files))

@@ -59,7 +59,9 @@ def _routes(service: Service, version: ApiVersion) -> str:
     for op in version.operations:
         if op.crud and op.crud.table.upper() not in collections:
             # The list operation carries the filters; every operation shares one Collection object.
-            lists = [o.crud for o in version.operations if o.crud and o.crud.table == op.crud.table and o.crud.kind == "list"]
+            lists = [
+                o.crud for o in version.operations if o.crud and o.crud.table == op.crud.table and o.crud.kind == "list"
+            ]
             collections[op.crud.table.upper()] = lists[0] if lists else op.crud
     stubs = [op for op in version.operations if op.is_stub]
     source = _render(
@@ -101,7 +103,9 @@ def _test_data(service: Service, version: ApiVersion) -> tuple[list[dict], list[
         }
         operations.append(entry)
         if op.crud:
-            resource = by_table.setdefault(op.crud.table, {"table": op.crud.table, "id_field": op.crud.id_field, "ops": {}})
+            resource = by_table.setdefault(
+                op.crud.table, {"table": op.crud.table, "id_field": op.crud.id_field, "ops": {}}
+            )
             resource["ops"].setdefault(op.crud.kind, entry)
     return operations, [by_table[t] for t in sorted(by_table)]
 

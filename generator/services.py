@@ -50,8 +50,7 @@ def load_service(source: ServiceSource, progress: Progress | None = None) -> Ser
         warnings.extend(found)
     # Every version but the newest is deprecated; its responses point at the successor.
     versions = [
-        _with_deprecation(v, versions[i + 1].label if i + 1 < len(versions) else None)
-        for i, v in enumerate(versions)
+        _with_deprecation(v, versions[i + 1].label if i + 1 < len(versions) else None) for i, v in enumerate(versions)
     ]
     return Service(source.slug, package, versions[-1].title, tuple(versions), tuple(warnings))
 

@@ -106,7 +106,9 @@ def _unsupported(spec: dict[str, Any]) -> Iterator[tuple[str, str]]:
                         )
 
 
-def _unsupported_parameter(spec: dict[str, Any], param: dict[str, Any], trail: tuple[Any, ...]) -> Iterator[tuple[str, str]]:
+def _unsupported_parameter(
+    spec: dict[str, Any], param: dict[str, Any], trail: tuple[Any, ...]
+) -> Iterator[tuple[str, str]]:
     param = resolve(spec, param)
     if param.get("in") not in ("path", "query"):
         yield f"{param.get('in')} parameter {param.get('name')!r} (path and query are supported)", pointer(*trail)

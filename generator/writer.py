@@ -62,6 +62,29 @@ def write_tree(folder: Path, files: dict[str, str]) -> None:
         shutil.rmtree(staging, ignore_errors=True)
 
 
+def diff_files(root: Path, files: dict[str, str]) -> list[str]:
+    """Paths of single files under root (not whole trees) that are missing or differ."""
+    out = []
+    for rel, text in sorted(files.items()):
+        path = root / rel
+        if not path.is_file():
+            out.append(f"{path} (missing)")
+        elif path.read_bytes() != text.encode():
+            out.append(f"{path} (differs)")
+    return out
+
+
+def write_files(root: Path, files: dict[str, str]) -> None:
+    """Write single files under root, each atomically (temp name, then rename); scripts are executable."""
+    for rel, text in sorted(files.items()):
+        path = root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.name}.tmp")
+        tmp.write_bytes(text.encode())
+        tmp.chmod(0o755 if rel.endswith(".sh") else 0o644)
+        os.replace(tmp, path)
+
+
 def write_new_file(path: Path, text: str) -> None:
     """Create a file that must not exist yet (a stub); write to a temp name, then rename."""
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -13,8 +13,8 @@ PROJECT_SPECS = ROOT / "specs"
 FOUNTAIN = [sys.executable, "-m", "generator.cli"]
 
 
-def run_fountain(*args: str, cwd: Path) -> subprocess.CompletedProcess:
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+def run_fountain(*args: str, cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    env = {**os.environ, "PYTHONPATH": str(ROOT), **(env or {})}
     return subprocess.run([*FOUNTAIN, *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=600)
 
 

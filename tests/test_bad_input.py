@@ -7,7 +7,10 @@ import pytest
 from .conftest import SHARED_SPECS, run_fountain
 
 CASES = {
-    "character-management-v2-oauth2-without-scopes.yaml": ("/components/securitySchemes/oauth2/flows/clientCredentials", "scopes"),
+    "character-management-v2-oauth2-without-scopes.yaml": (
+        "/components/securitySchemes/oauth2/flows/clientCredentials",
+        "scopes",
+    ),
     "core-script-management-v1-undeclared-path-param.yaml": ("/paths/~1scripts~1{scriptId}~1sections/put", "headingId"),
     "session-context-v1-duplicate-keys.yaml": (":82", "duplicate key '/sessions/{sessionId}'"),
 }

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import PROJECT_SPECS, ROOT, SHARED_SPECS, run_fountain
+from .conftest import PROJECT_SPECS, SHARED_SPECS, run_fountain
 
 SPEC_SETS = {"project": PROJECT_SPECS, "fountainai-v4": SHARED_SPECS / "fountainai-v4"}
 POSTGRES = os.environ.get("FOUNTAIN_TEST_POSTGRES_URL")
@@ -56,7 +56,11 @@ def test_generated_tests_and_schemathesis_pass(generated: Path, database: str):
             env["TEST_DATABASE_URL"] = _fresh_database()
         result = subprocess.run(
             [sys.executable, "-m", "pytest", "-q", "-rs", "-p", "no:cacheprovider", "tests"],
-            cwd=tree, env=env, capture_output=True, text=True, timeout=900,
+            cwd=tree,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=900,
         )
         # The allowances (501 stubs, undocumented 401/422 where the spec documents none) are listed by name.
         allowances = [line for line in result.stdout.splitlines() if "allowance:" in line]
@@ -87,6 +91,11 @@ def test_deprecated_version_says_so(generated: Path):
         "    r = c.post('/v2/sequence', json={}, headers={'X-API-KEY': 'k'})\n"
         "    assert 'deprecation' not in r.headers\n"
     )
-    result = subprocess.run([sys.executable, "-c", code], cwd=tree, capture_output=True, text=True,
-                            env={**os.environ, "PYTHONPATH": str(tree)})
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=tree,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(tree)},
+    )
     assert result.returncode == 0, result.stderr

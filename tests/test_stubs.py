@@ -55,7 +55,7 @@ def test_changed_signature_is_reported_not_rewritten(project: Path):
     stub = project / "services" / "story-factory" / "v1" / "get_full_story.py"
     before = stub.read_text()
     spec = folder / "v1.yaml"
-    spec.write_text(spec.read_text().replace("FullStory\"}}}}", "StorySequence\"}}}}", 1))
+    spec.write_text(spec.read_text().replace('FullStory"}}}}', 'StorySequence"}}}}', 1))
     result = run_fountain("generate", "specs", "-o", "out", cwd=project)
     assert "signature changed" in result.stderr and "get_full_story.py" in result.stderr
     assert stub.read_text() == before

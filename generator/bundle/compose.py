@@ -1,0 +1,106 @@
+"""The Compose document: one container per service, PostgreSQL, and Kong as the only published entry."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..model import Service
+from .memory import service_memory_mb
+from .settings import BundleSettings
+
+APP_PORT = 8000
+INIT_SCRIPT = "postgres/init-databases.sh"
+KONG_CONFIG = "../kong/kong.yml"
+RESTART = "unless-stopped"
+
+
+def env_file(name: str) -> str:
+    """Where the deploy writes a container's secrets (mode 0600), relative to the compose file."""
+    return f"env/{name}.env"
+
+
+def database_name(service: Service) -> str:
+    """One database and one role per service, named for its package (a valid SQL identifier)."""
+    return service.package
+
+
+def _service(service: Service, image: str, memory_mb: int) -> dict[str, Any]:
+    probe = f"import urllib.request; urllib.request.urlopen('http://127.0.0.1:{APP_PORT}/health', timeout=2)"
+    return {
+        "image": image,
+        "restart": RESTART,
+        # DATABASE_URL and API_KEYS carry secrets, so they only ever come from the deploy's env file.
+        "env_file": [env_file(service.slug)],
+        "environment": {"MIGRATE_ON_START": "true"},
+        "depends_on": {"postgres": {"condition": "service_healthy"}},
+        "healthcheck": {
+            "test": ["CMD", "python", "-c", probe],
+            "interval": "15s",
+            "timeout": "3s",
+            "retries": 3,
+            "start_period": "20s",
+        },
+        "mem_limit": f"{memory_mb}m",
+        "expose": [str(APP_PORT)],
+    }
+
+
+def _postgres(settings: BundleSettings) -> dict[str, Any]:
+    return {
+        "image": settings.postgres_image,
+        "restart": RESTART,
+        "env_file": [env_file("postgres")],
+        "environment": {"POSTGRES_USER": "postgres", "POSTGRES_DB": "postgres"},
+        "volumes": [
+            "pgdata:/var/lib/postgresql/data",
+            f"./{INIT_SCRIPT}:/docker-entrypoint-initdb.d/10-fountain-databases.sh:ro",
+        ],
+        "healthcheck": {
+            "test": ["CMD", "pg_isready", "-U", "postgres"],
+            "interval": "10s",
+            "timeout": "3s",
+            "retries": 5,
+        },
+        "mem_limit": f"{settings.postgres_memory_mb}m",
+    }
+
+
+def _kong(services: list[Service], settings: BundleSettings) -> dict[str, Any]:
+    return {
+        "image": settings.kong_image,
+        "restart": RESTART,
+        # The deploy's kong.env holds the consumers' keys (see kong.runtime_config); nothing secret is here.
+        "env_file": [env_file("kong")],
+        "environment": {
+            "KONG_DATABASE": "off",
+            "KONG_DECLARATIVE_CONFIG": "/kong/kong.yml",
+            "KONG_PROXY_LISTEN": "0.0.0.0:8000, 0.0.0.0:8443 ssl",
+            # Loopback inside the container: the admin API is reachable with `docker compose exec` only.
+            "KONG_ADMIN_LISTEN": "127.0.0.1:8001",
+            "KONG_PROXY_ACCESS_LOG": "/dev/stdout",
+            "KONG_PROXY_ERROR_LOG": "/dev/stderr",
+            "KONG_ADMIN_ACCESS_LOG": "/dev/stdout",
+            "KONG_ADMIN_ERROR_LOG": "/dev/stderr",
+        },
+        "volumes": [f"{KONG_CONFIG}:/kong/kong.yml:ro"],
+        "ports": ["80:8000", "443:8443"],
+        "depends_on": {s.slug: {"condition": "service_healthy"} for s in services},
+        "healthcheck": {
+            "test": ["CMD", "kong", "health"],
+            "interval": "10s",
+            "timeout": "5s",
+            "retries": 5,
+        },
+        "mem_limit": f"{settings.kong_memory_mb}m",
+    }
+
+
+def compose_document(services: list[Service], tags: dict[str, str], settings: BundleSettings) -> dict[str, Any]:
+    """The whole Compose file; `tags` maps each service slug to its image tag."""
+    memory = service_memory_mb(len(services), settings)
+    containers: dict[str, Any] = {"postgres": _postgres(settings)}
+    for service in services:
+        image = f"{settings.image_prefix}/{service.slug}:{tags[service.slug]}"
+        containers[service.slug] = _service(service, image, memory)
+    containers["kong"] = _kong(services, settings)
+    return {"name": settings.compose_project, "services": containers, "volumes": {"pgdata": {}}}

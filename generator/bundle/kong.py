@@ -1,0 +1,171 @@
+"""Kong's declarative config: a Kong service per API version, a route per operation, the gateway plugins."""
+
+from __future__ import annotations
+
+import copy
+import re
+from typing import Any
+from urllib.parse import urlparse
+
+from ..model import ApiVersion, Operation, Service
+from .compose import APP_PORT
+from .settings import BundleSettings
+
+FORMAT_VERSION = "3.0"
+TAG = "fountain-generated"
+AUTH_HEADER_TAG = "fountain-auth-header:"
+
+# Lua run by http-log (double quotes only: the deploy passes this config inside a single-quoted env value) to shape each entry into the logging service's LogEntryRequest.
+_LOG_FIELDS = {
+    "service": 'local s = kong.router.get_service() return s and s.name or "gateway"',
+    "level": 'local c = kong.response.get_status() return c >= 500 and "error" or (c >= 400 and "warning" or "info")',
+    "message": 'return kong.request.get_method() .. " " .. kong.request.get_path() .. " " .. kong.response.get_status()',
+}
+
+
+def kong_service_name(service: Service, version: ApiVersion) -> str:
+    return f"{service.slug}-{version.label}"
+
+
+def route_name(service: Service, version: ApiVersion, op: Operation) -> str:
+    return f"{kong_service_name(service, version)}-{op.operation_id}"
+
+
+def route_path(service: Service, version: ApiVersion, op: Operation) -> str:
+    """An anchored regex path: literal segments as they are, each {param} one segment."""
+    parts = []
+    for segment in op.path.strip("/").split("/"):
+        if re.fullmatch(r"\{[^}]+\}", segment):
+            parts.append("[^/]+")
+        else:
+            # Only characters that mean something in a regex are escaped, so the path stays readable.
+            parts.append(re.sub(r"([.+*?^$()\[\]{}|\\])", r"\\\1", segment))
+    return "~/" + "/".join([service.slug, version.label, *parts]) + "$"
+
+
+def route_priority(op: Operation) -> int:
+    """More literal segments win, so /items/search is chosen over /items/{id}."""
+    return sum(1 for s in op.path.strip("/").split("/") if s and not s.startswith("{"))
+
+
+def server_hosts(version: ApiVersion) -> list[str]:
+    hosts = {urlparse(server.get("url", "")).hostname for server in version.spec.get("servers", [])}
+    return sorted(h for h in hosts if h)
+
+
+def _route(service: Service, version: ApiVersion, op: Operation, settings: BundleSettings) -> dict[str, Any]:
+    route: dict[str, Any] = {
+        "name": route_name(service, version, op),
+        "methods": [op.method.upper()],
+        "paths": [route_path(service, version, op)],
+        "strip_path": False,
+        "preserve_host": False,
+        "regex_priority": route_priority(op),
+        "tags": [TAG],
+    }
+    hosts = server_hosts(version) if settings.route_by_host else []
+    if hosts:
+        route["hosts"] = hosts
+    if op.api_key_header:
+        # Kong checks the key first; the service checks it again (defence in depth), so it is passed on.
+        route["plugins"] = [
+            {"name": "key-auth", "config": {"key_names": [op.api_key_header], "hide_credentials": False}}
+        ]
+    return route
+
+
+def _global_plugins(services: list[Service], settings: BundleSettings) -> list[dict[str, Any]]:
+    plugins: list[dict[str, Any]] = [
+        {
+            "name": "correlation-id",
+            "config": {"header_name": settings.correlation_header, "generator": "uuid", "echo_downstream": True},
+        },
+        {
+            "name": "rate-limiting",
+            "config": {
+                "minute": settings.rate_limit_minute,
+                "hour": settings.rate_limit_hour,
+                "policy": "local",
+                "limit_by": "consumer",
+            },
+        },
+    ]
+    logging = next((s for s in services if s.slug == settings.logging_service), None)
+    if logging is not None:
+        header = log_api_key_header(logging)
+        plugins.append(
+            {
+                "name": "http-log",
+                "config": {
+                    "http_endpoint": f"http://{logging.slug}:{APP_PORT}{log_endpoint(logging)}",
+                    "method": "POST",
+                    "content_type": "application/json",
+                    "timeout": 10000,
+                    "keepalive": 60000,
+                    "custom_fields_by_lua": {
+                        **_LOG_FIELDS,
+                        "correlationId": f'return kong.request.get_header("{settings.correlation_header}")',
+                    },
+                },
+            }
+        )
+    for plugin in plugins:
+        plugin["tags"] = [TAG]
+    if logging is not None and header:
+        # The deploy reads the header name from this tag and adds the key (see runtime_config).
+        plugins[-1]["tags"].append(f"{AUTH_HEADER_TAG}{header}")
+    return plugins
+
+
+def _log_operation(logging: Service) -> Operation | None:
+    return next((op for op in logging.latest.operations if op.method == "post"), None)
+
+
+def log_endpoint(logging: Service) -> str:
+    """The path of the logging service's POST operation that stores one entry."""
+    op = _log_operation(logging)
+    return f"/{logging.slug}/{logging.latest.label}{op.path if op else '/logs'}"
+
+
+def log_api_key_header(logging: Service) -> str | None:
+    op = _log_operation(logging)
+    return op.api_key_header if op else None
+
+
+def kong_document(services: list[Service], settings: BundleSettings) -> dict[str, Any]:
+    """The committed declarative config; consumers are listed without keys (the deploy adds them)."""
+    kong_services = []
+    for service in services:
+        for version in service.versions:
+            kong_services.append(
+                {
+                    "name": kong_service_name(service, version),
+                    "url": f"http://{service.slug}:{APP_PORT}",
+                    "connect_timeout": 5000,
+                    "read_timeout": 30000,
+                    "write_timeout": 30000,
+                    "retries": 2,
+                    "tags": [TAG],
+                    "routes": [_route(service, version, op, settings) for op in version.operations],
+                }
+            )
+    return {
+        "_format_version": FORMAT_VERSION,
+        "services": kong_services,
+        "consumers": [{"username": name, "tags": [TAG]} for name in settings.consumers],
+        "plugins": _global_plugins(services, settings),
+    }
+
+
+def runtime_config(document: dict[str, Any], consumer_keys: dict[str, str], logging_key: str | None) -> dict[str, Any]:
+    """The committed config with the secrets filled in; only the deploy builds it, only on the host."""
+    filled = copy.deepcopy(document)
+    for consumer in filled.get("consumers", []):
+        key = consumer_keys.get(consumer["username"])
+        if key:
+            consumer["keyauth_credentials"] = [{"key": key}]
+    for plugin in filled.get("plugins", []):
+        headers = [t.removeprefix(AUTH_HEADER_TAG) for t in plugin.get("tags", []) if t.startswith(AUTH_HEADER_TAG)]
+        if plugin["name"] == "http-log" and logging_key and headers:
+            plugin["config"]["headers"] = {headers[0]: logging_key}
+    return filled

@@ -1,0 +1,22 @@
+"""The project's own code is held to the bar it sets for generated code: ruff clean and formatted."""
+
+import subprocess
+import sys
+
+from .conftest import ROOT
+
+PATHS = ["generator", "stacks", "tests", "bench", "__main__.py"]
+
+
+def test_ruff_check_and_format():
+    check = subprocess.run(
+        [sys.executable, "-m", "ruff", "check", "--no-cache", *PATHS], cwd=ROOT, capture_output=True, text=True
+    )
+    assert check.returncode == 0, check.stdout
+    fmt = subprocess.run(
+        [sys.executable, "-m", "ruff", "format", "--check", "--no-cache", *PATHS],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
+    assert fmt.returncode == 0, fmt.stdout
