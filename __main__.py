@@ -1,1 +1,5 @@
-"""Pulumi entry point: wires the ComponentResources in stacks/ (filled by the Pulumi program issue)."""
+"""Pulumi entry point: everything lives in stacks/."""
+
+from stacks import build_platform
+
+build_platform()

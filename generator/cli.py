@@ -23,11 +23,11 @@ def _report(result: Result) -> None:
         console.print(f"[red]signature changed[/] {changed}", highlight=False)
 
 
-def bundle_dir(path: Path, out: Path, bundle: Path | None) -> Path:
-    """The project's own specs bundle into the project (compose/, kong/); other specs next to their trees."""
+def bundle_dir(path: Path, bundle: Path | None) -> Path | None:
+    """The project's own specs/ bundle into the project (compose/, kong/); other specs only when asked."""
     if bundle is not None:
         return bundle
-    return Path.cwd() if path.resolve() == (Path.cwd() / "specs").resolve() else out
+    return Path.cwd() if path.resolve() == (Path.cwd() / "specs").resolve() else None
 
 
 def _generate(path: Path, out: Path, check: bool, bundle: Path | None = None) -> Result:
@@ -36,7 +36,7 @@ def _generate(path: Path, out: Path, check: bool, bundle: Path | None = None) ->
             path,
             out,
             project_root=Path.cwd(),
-            bundle_dir=bundle_dir(path, out, bundle),
+            bundle_dir=bundle_dir(path, bundle),
             check=check,
             progress=lambda m: status.update(m),
         )
@@ -55,9 +55,10 @@ def cmd_generate(args: argparse.Namespace) -> int:
             return 1
         console.print(f"[green]up to date[/]: {len(result.services)} service(s)")
         return 0
-    where = bundle_dir(args.path, args.output, args.bundle)
+    where = bundle_dir(args.path, args.bundle)
     console.print(f"[green]generated[/] {len(result.services)} service(s) into {args.output}")
-    console.print(f"[green]bundle[/] {', '.join(str(where / rel) for rel in result.bundle)}", highlight=False)
+    if where is not None:
+        console.print(f"[green]bundle[/] {', '.join(str(where / rel) for rel in result.bundle)}", highlight=False)
     return 0
 
 
@@ -118,7 +119,7 @@ def parser() -> argparse.ArgumentParser:
         "--bundle",
         type=Path,
         default=None,
-        help="where compose/ and kong/ go (default: the project for specs/, else the output folder)",
+        help="where compose/ and kong/ go (default: the project for its own specs/, else not written)",
     )
     gen.add_argument("--check", action="store_true", help="write nothing; exit 1 listing every file that differs")
     gen.set_defaults(func=cmd_generate)

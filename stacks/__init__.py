@@ -1,1 +1,5 @@
-"""Pulumi ComponentResources, one concern a module (filled by the Pulumi program issue)."""
+"""The Pulumi program: one ComponentResource per concern (host, secrets, repositories, deploy)."""
+
+from .platform import Platform, build_platform
+
+__all__ = ["Platform", "build_platform"]

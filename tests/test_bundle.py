@@ -233,11 +233,19 @@ def test_compose_schema_catches_a_bad_field(project_bundle: Built):
     assert any(f.startswith("docker-compose config") for f in failures), failures
 
 
-def test_check_mode_reports_a_drifted_bundle(tmp_path: Path):
+def test_only_the_projects_own_specs_bundle_by_default(tmp_path: Path):
     assert run_fountain("generate", str(PROJECT_SPECS), "-o", "out", cwd=tmp_path).returncode == 0
+    assert not (tmp_path / "out" / "compose").exists() and not (tmp_path / "compose").exists()
+    (tmp_path / "specs").symlink_to(PROJECT_SPECS)
+    assert run_fountain("generate", "-o", "out", cwd=tmp_path).returncode == 0
+    assert sorted(p.relative_to(tmp_path).as_posix() for p in tmp_path.glob("*/*.y*ml")) == [COMPOSE_FILE, KONG_FILE]
+
+
+def test_check_mode_reports_a_drifted_bundle(tmp_path: Path):
+    assert run_fountain("generate", str(PROJECT_SPECS), "-o", "out", "--bundle", "out", cwd=tmp_path).returncode == 0
     kong = tmp_path / "out" / KONG_FILE
     kong.write_text(kong.read_text().replace("minute: 1000", "minute: 99999"))
-    drift = run_fountain("generate", str(PROJECT_SPECS), "-o", "out", "--check", cwd=tmp_path)
+    drift = run_fountain("generate", str(PROJECT_SPECS), "-o", "out", "--bundle", "out", "--check", cwd=tmp_path)
     assert drift.returncode == 1 and f"{KONG_FILE} (differs)" in drift.stderr
     assert (tmp_path / "out" / COMPOSE_FILE).is_file()
 
@@ -246,7 +254,7 @@ def test_check_bundle_command(tmp_path: Path):
     ok = run_fountain("check-bundle", str(ROOT), cwd=tmp_path)
     assert ok.returncode == 0, ok.stderr
     assert "deck validate" in ok.stderr
-    assert run_fountain("generate", str(PROJECT_SPECS), "-o", "out", cwd=tmp_path).returncode == 0
+    assert run_fountain("generate", str(PROJECT_SPECS), "-o", "out", "--bundle", "out", cwd=tmp_path).returncode == 0
     kong = tmp_path / "out" / KONG_FILE
     kong.write_text(kong.read_text().replace("name: rate-limiting", "name: rate-limitting"))
     broken = run_fountain("check-bundle", "out", cwd=tmp_path)

@@ -1,0 +1,65 @@
+"""The deploy step: `fountain deploy` over SSH, rerun when the bundle, the host or an image changes."""
+
+from __future__ import annotations
+
+import json
+import shlex
+
+import pulumi
+import pulumi_command as command
+
+from .config import StackConfig
+from .source import Source
+
+
+def deploy_command(address: str, cfg: StackConfig) -> str:
+    """The command line: host, user and paths only; every secret arrives on stdin."""
+    return shlex.join(
+        [
+            "fountain",
+            "deploy",
+            address,
+            "--user",
+            cfg.deploy_user,
+            "--bundle",
+            str(cfg.bundle_dir),
+            "--keep",
+            str(cfg.releases_kept),
+            "--secrets-stdin",
+            "--accept-new-host-key",
+        ]
+    )
+
+
+class Deploy(pulumi.ComponentResource):
+    """Runs the provisioning module locally against the host; its stdin holds the secrets, as a secret."""
+
+    def __init__(
+        self,
+        name: str,
+        cfg: StackConfig,
+        source: Source,
+        address: pulumi.Output[str],
+        private_key: pulumi.Output[str],
+        secrets: pulumi.Output[dict],
+        opts: pulumi.ResourceOptions | None = None,
+    ):
+        super().__init__("fountainai:deploy:Deploy", name, None, opts)
+        stdin = pulumi.Output.secret(
+            pulumi.Output.all(private_key, secrets).apply(
+                lambda v: json.dumps({"ssh_private_key": v[0], "secrets": v[1]}, sort_keys=True)
+            )
+        )
+        triggers = [source.bundle_hash, address, *(f"{s.slug}:{source.image_tag(s.slug)}" for s in source.services)]
+        self.command = command.local.Command(
+            f"{name}-run",
+            create=address.apply(lambda a: deploy_command(a, cfg)),
+            stdin=stdin,
+            triggers=triggers,
+            dir=str(cfg.bundle_dir),
+            # Progress goes to stderr; stdout (kept in state) is not echoed into Pulumi's logs.
+            logging=command.local.Logging.STDERR,
+            opts=pulumi.ResourceOptions(parent=self, additional_secret_outputs=["stdin", "stdout"]),
+        )
+        self.triggers = triggers
+        self.register_outputs({"bundleHash": source.bundle_hash})

@@ -1,0 +1,140 @@
+"""Runs the Pulumi program under Pulumi's own mocks and records every resource it declares.
+
+The mocks stand in for the engine and the providers (AWS, GitHub, TLS, random, command), at the gRPC
+edge Pulumi's testing guide uses; the program itself runs unchanged.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from typing import Any
+
+import pulumi
+from pulumi.runtime.mocks import MockMonitor
+
+SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270"
+SIG_KEY = "4dabf18193072939515e22adb298388d"
+
+BASE_CONFIG = {
+    "adminCidrs": '["203.0.113.7/32", "198.51.100.0/24"]',
+    "githubOwner": "fountainai",
+    "dockerUsername": "fountainbot",
+}
+SECRET_CONFIG = {
+    "openaiApiKey": "sk-test-openai-0123456789abcdef",
+    "dockerPassword": "dckr-test-password-0123456789",
+}
+
+
+@dataclass
+class Registration:
+    type: str
+    name: str
+    inputs: dict[str, Any]
+    secret_inputs: set[str]
+    parent: str
+
+
+def _unwrap(value: Any, path: str, secret: set[str]) -> Any:
+    """The plain value, noting where the engine was handed a secret (what state would encrypt)."""
+    if isinstance(value, dict) and value.get(SIG_KEY) == SECRET_SIG:
+        secret.add(path)
+        return _unwrap(value.get("value"), path, set())
+    if isinstance(value, dict):
+        return {k: _unwrap(v, f"{path}.{k}" if path else k, secret) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_unwrap(v, f"{path}[{i}]", secret) for i, v in enumerate(value)]
+    return value
+
+
+class RecordingMonitor(MockMonitor):
+    """The stock mock monitor, also noting each resource's parent."""
+
+    def __init__(self, mocks: Recorder):
+        super().__init__(mocks)
+        self.recorder = mocks
+
+    def RegisterResource(self, request):  # noqa: N802 - gRPC method name
+        self.recorder.parents[(request.type, request.name)] = request.parent
+        return super().RegisterResource(request)
+
+
+def _fake(seed: str, size: int = 24) -> str:
+    return hashlib.sha256(seed.encode()).hexdigest()[:size]
+
+
+class Recorder(pulumi.runtime.Mocks):
+    """Provider stand-ins: echo the inputs, add the computed outputs the program reads."""
+
+    def __init__(self) -> None:
+        self.resources: list[Registration] = []
+        self.parents: dict[tuple[str, str], str] = {}
+
+    def new_resource(self, args: pulumi.runtime.MockResourceArgs):
+        state = dict(args.inputs)  # secret inputs come back as secret outputs, as with the engine
+        if args.typ == "tls:index/privateKey:PrivateKey":
+            state["public_key_openssh"] = f"ssh-ed25519 AAAAC3NzaC1lZDI1NTE5{_fake(args.name)} generated"
+            state["private_key_openssh"] = f"-----BEGIN OPENSSH PRIVATE KEY-----{_fake('private' + args.name, 48)}"
+        elif args.typ == "random:index/randomPassword:RandomPassword":
+            state["result"] = _fake("password" + args.name, int(args.inputs.get("length", 24)))
+        elif args.typ == "aws:lightsail/staticIp:StaticIp":
+            state["ip_address"] = "203.0.113.10"
+        elif args.typ == "github:index/repository:Repository":
+            state["html_url"] = f"https://github.example/fountainai/{args.inputs['name']}"
+        secret: set[str] = set()
+        inputs = _unwrap(dict(args.inputs), "", secret)
+        self.resources.append(Registration(args.typ, args.name, inputs, secret, self.parents[(args.typ, args.name)]))
+        return [f"{args.name}-id", state]
+
+    def call(self, args: pulumi.runtime.MockCallArgs):
+        return {}
+
+    def of_type(self, typ: str) -> list[Registration]:
+        return [r for r in self.resources if r.type == typ]
+
+    def secret_values(self) -> list[str]:
+        """Every generated password and key, plus the config secrets."""
+        found = [
+            _fake("password" + r.name, int(r.inputs.get("length", 24)))
+            for r in self.of_type("random:index/randomPassword:RandomPassword")
+        ]
+        found += [_fake("private" + r.name, 48) for r in self.of_type("tls:index/privateKey:PrivateKey")]
+        return found + list(SECRET_CONFIG.values())
+
+
+@dataclass
+class Run:
+    recorder: Recorder
+    outputs: dict[str, Any] = field(default_factory=dict)
+    platform: Any = None
+
+
+def configure(stack: str, config: dict[str, str] | None = None, secret: dict[str, str] | None = None) -> Recorder:
+    """Fresh mocks and config for one stack (the values `pulumi config set` would store)."""
+    recorder = Recorder()
+    pulumi.runtime.set_mocks(
+        recorder, project="fountainai", stack=stack, preview=False, monitor=RecordingMonitor(recorder)
+    )
+    values = {**BASE_CONFIG, **(config or {}), **SECRET_CONFIG, **(secret or {})}
+    pulumi.runtime.set_all_config(
+        {f"fountainai:{k}": v for k, v in values.items() if v is not None},
+        [f"fountainai:{k}" for k in {**SECRET_CONFIG, **(secret or {})}],
+    )
+    return recorder
+
+
+def run_program(stack: str, config: dict[str, str] | None = None, secret: dict[str, str] | None = None) -> Run:
+    """Build the whole program for a stack and wait until every resource is registered."""
+    from stacks import build_platform
+
+    run = Run(configure(stack, config, secret))
+
+    @pulumi.runtime.test
+    def _build():
+        run.platform = build_platform()
+        address = run.platform.host.address
+        return address.apply(lambda a: run.outputs.update(address=a))
+
+    _build()
+    return run
