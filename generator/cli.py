@@ -126,6 +126,9 @@ def parser() -> argparse.ArgumentParser:
     check = sub.add_parser("check-bundle", help="check compose/ and kong/ with our rules and the real validators")
     check.add_argument("root", nargs="?", type=Path, default=Path("."), help="folder holding compose/ and kong/")
     check.set_defaults(func=cmd_check_bundle)
+    from provision.cli import register
+
+    register(sub)
     dev = sub.add_parser("dev", help="generate every service and serve them together on this machine")
     dev.add_argument("path", nargs="?", type=Path, default=Path("specs"))
     dev.add_argument("-o", "--output", type=Path, default=Path("build/services"))
@@ -137,6 +140,10 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
+    if args.command in ("deploy", "rollback", "status"):
+        from provision.cli import run
+
+        return run(args)
     try:
         return args.func(args)
     except SpecError as error:

@@ -46,7 +46,7 @@ def _parse_env(text: str) -> dict[str, str]:
 
 def test_each_container_gets_only_its_own_secrets(built: Built):
     given = _secrets(built)
-    files = env_files(built.services, built.kong, given)
+    files = env_files(built.compose, built.kong, given)
     assert sorted(files) == sorted(["env/postgres.env", "env/kong.env", *(f"env/{s.slug}.env" for s in built.services)])
     for service in built.services:
         env = _parse_env(files[f"env/{service.slug}.env"])
@@ -59,13 +59,13 @@ def test_each_container_gets_only_its_own_secrets(built: Built):
 
 def test_committed_files_hold_no_secret(built: Built):
     given = _secrets(built)
-    env_files(built.services, built.kong, given)
+    env_files(built.compose, built.kong, given)
     assert secret_leaks(built.files, given.values()) == []
 
 
 def test_kong_runtime_config_carries_the_keys_and_passes_deck(built: Built):
     given = _secrets(built)
-    kong_env = _parse_env(env_files(built.services, built.kong, given)["env/kong.env"])
+    kong_env = _parse_env(env_files(built.compose, built.kong, given)["env/kong.env"])
     runtime = json.loads(kong_env["KONG_DECLARATIVE_CONFIG_STRING"])
     assert runtime["consumers"][0]["keyauth_credentials"] == [{"key": given.consumer_keys["ops"]}]
     http_log = next(p for p in runtime["plugins"] if p["name"] == "http-log")
@@ -79,7 +79,7 @@ def test_a_value_an_env_file_cannot_hold_is_refused(built: Built):
     given = _secrets(built)
     given.database_passwords["character"] = "it's"
     with pytest.raises(ValueError, match="FOUNTAIN_DB_PASSWORD_CHARACTER: a value with a quote"):
-        env_files(built.services, built.kong, given)
+        env_files(built.compose, built.kong, given)
 
 
 @pytest.mark.skipif(
@@ -90,7 +90,7 @@ def test_init_script_creates_one_database_and_role_per_service(built: Built, tmp
 
     url = urlparse(POSTGRES.replace("postgresql+psycopg://", "postgresql://"))
     given = _secrets(built)
-    files = env_files(built.services, built.kong, given)
+    files = env_files(built.compose, built.kong, given)
     script = tmp_path / "init.sh"
     script.write_text(built.files[INIT_SCRIPT_FILE])
     env = {

@@ -24,10 +24,16 @@ def database_name(service: Service) -> str:
     return service.package
 
 
+LABEL_SERVICE = "coach.fountain.service"
+LABEL_DATABASE = "coach.fountain.database"
+
+
 def _service(service: Service, image: str, memory_mb: int) -> dict[str, Any]:
     probe = f"import urllib.request; urllib.request.urlopen('http://127.0.0.1:{APP_PORT}/health', timeout=2)"
     return {
         "image": image,
+        # The deploy reads these to write each service's env file from the bundle alone.
+        "labels": {LABEL_SERVICE: service.slug, LABEL_DATABASE: database_name(service)},
         "restart": RESTART,
         # DATABASE_URL and API_KEYS carry secrets, so they only ever come from the deploy's env file.
         "env_file": [env_file(service.slug)],

@@ -7,8 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
 
-from ..model import Service
-from .compose import APP_PORT, database_name, env_file
+from .compose import LABEL_DATABASE, LABEL_SERVICE, env_file
 from .kong import runtime_config
 from .postgres_init import password_variable
 
@@ -23,6 +22,20 @@ class Secrets:
     logging_key: str | None = None
     extra: dict[str, dict[str, str]] = field(default_factory=dict)
 
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Secrets:
+        """From the JSON the Pulumi program (or an operator's secrets file) provides."""
+        try:
+            return cls(
+                database_passwords=dict(data["database_passwords"]),
+                consumer_keys=dict(data["consumer_keys"]),
+                postgres_password=str(data["postgres_password"]),
+                logging_key=data.get("logging_key"),
+                extra={k: dict(v) for k, v in (data.get("extra") or {}).items()},
+            )
+        except (KeyError, TypeError, ValueError) as error:
+            raise ValueError(f"secrets: missing or malformed {error}") from None
+
     def values(self) -> list[str]:
         found = [*self.database_passwords.values(), *self.consumer_keys.values(), self.postgres_password]
         found += [v for env in self.extra.values() for v in env.values()]
@@ -36,30 +49,40 @@ def _line(name: str, value: str) -> str:
     return f"{name}='{value}'\n"
 
 
-def env_files(services: list[Service], kong_doc: dict[str, Any], secrets: Secrets) -> dict[str, str]:
+def bundle_services(compose_doc: dict[str, Any]) -> dict[str, str]:
+    """Service slug -> database name, read from the labels the generator puts on each service container."""
+    found = {}
+    for container in compose_doc.get("services", {}).values():
+        labels = container.get("labels") or {}
+        if LABEL_SERVICE in labels:
+            found[labels[LABEL_SERVICE]] = labels[LABEL_DATABASE]
+    return found
+
+
+def env_files(compose_doc: dict[str, Any], kong_doc: dict[str, Any], secrets: Secrets) -> dict[str, str]:
     """Relative path (from the compose folder) -> content; each container gets only its own secrets."""
+    services = bundle_services(compose_doc)
+    missing = sorted(set(services) - set(secrets.database_passwords))
+    if missing:
+        raise ValueError(f"secrets: no database password for service {missing[0]!r}")
     # Every consumer's key is accepted by every service, which checks it again behind Kong.
     api_keys = ",".join(secrets.consumer_keys[k] for k in sorted(secrets.consumer_keys))
     if secrets.logging_key:
         api_keys = ",".join(filter(None, [api_keys, secrets.logging_key]))
     files = {}
-    for service in services:
-        db = database_name(service)
-        password = quote(secrets.database_passwords[service.slug], safe="")
+    for slug, db in services.items():
+        password = quote(secrets.database_passwords[slug], safe="")
         body = _line("DATABASE_URL", f"postgresql+psycopg://{db}:{password}@postgres:5432/{db}")
         body += _line("API_KEYS", api_keys)
-        for name, value in sorted(secrets.extra.get(service.slug, {}).items()):
+        for name, value in sorted(secrets.extra.get(slug, {}).items()):
             body += _line(name, value)
-        files[env_file(service.slug)] = body
+        files[env_file(slug)] = body
     postgres = _line("POSTGRES_PASSWORD", secrets.postgres_password)
-    for service in services:
-        postgres += _line(password_variable(service), secrets.database_passwords[service.slug])
+    for slug, db in services.items():
+        postgres += _line(password_variable(db), secrets.database_passwords[slug])
     files[env_file("postgres")] = postgres
     runtime = runtime_config(kong_doc, secrets.consumer_keys, secrets.logging_key)
     # Kong prefers this string to the mounted file, so the keys never sit in a file the container reads.
     compact = json.dumps(runtime, sort_keys=True, separators=(",", ":"))
     files[env_file("kong")] = _line("KONG_DECLARATIVE_CONFIG_STRING", compact)
     return files
-
-
-__all__ = ["APP_PORT", "Secrets", "env_files"]

@@ -6,9 +6,9 @@ from ..model import Service
 from .compose import database_name
 
 
-def password_variable(service: Service) -> str:
-    """The variable in postgres.env that holds a service's database password."""
-    return f"FOUNTAIN_DB_PASSWORD_{database_name(service).upper()}"
+def password_variable(database: str) -> str:
+    """The variable in postgres.env that holds a service database's password."""
+    return f"FOUNTAIN_DB_PASSWORD_{database.upper()}"
 
 
 _HEAD = """\
@@ -40,5 +40,5 @@ SQL
 
 
 def init_script(services: list[Service]) -> str:
-    lines = [f'ensure {database_name(s)} "${{{password_variable(s)}:-}}"' for s in services]
+    lines = [f'ensure {database_name(s)} "${{{password_variable(database_name(s))}:-}}"' for s in services]
     return _HEAD + "\n".join(lines) + '\necho "init-databases: ' + f'{len(services)} database(s) ready"\n'

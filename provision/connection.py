@@ -1,0 +1,134 @@
+"""The SSH edge: a fabric Connection with the key from memory, known-hosts checking, and one-line errors."""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+from pathlib import Path
+
+import paramiko
+from fabric import Connection
+from invoke.exceptions import UnexpectedExit
+
+from .errors import DeployError
+
+
+@dataclass(frozen=True)
+class Target:
+    host: str
+    user: str
+    port: int = 22
+    known_hosts: Path = Path.home() / ".ssh" / "known_hosts"
+    accept_new_host_key: bool = False
+    timeout: float = 10.0
+
+
+def load_key(text: str) -> paramiko.PKey:
+    """A private key given as text (OpenSSH or PEM; Ed25519, ECDSA or RSA)."""
+    for kind in (paramiko.Ed25519Key, paramiko.ECDSAKey, paramiko.RSAKey):
+        try:
+            return kind.from_private_key(io.StringIO(text))
+        except (paramiko.SSHException, ValueError):
+            continue
+    raise DeployError("the SSH private key is not a readable Ed25519, ECDSA or RSA key (encrypted keys need an agent)")
+
+
+class _AcceptNew(paramiko.MissingHostKeyPolicy):
+    """OpenSSH's accept-new: remember a host seen for the first time; a changed key still fails."""
+
+    def __init__(self, path: Path):
+        self.path = path
+
+    def missing_host_key(self, client, hostname, key):
+        client.get_host_keys().add(hostname, key.get_name(), key)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        client.save_host_keys(str(self.path))
+
+
+class Host:
+    """Runs commands and writes files on the host; every failure becomes a DeployError."""
+
+    def __init__(self, target: Target, key: paramiko.PKey):
+        self.target = target
+        self.connection = Connection(
+            target.host,
+            user=target.user,
+            port=target.port,
+            connect_timeout=target.timeout,
+            connect_kwargs={
+                "pkey": key,
+                "look_for_keys": False,
+                "allow_agent": False,
+                "banner_timeout": target.timeout,
+                "auth_timeout": target.timeout,
+            },
+        )
+        client = self.connection.client
+        client.get_host_keys().clear()
+        if target.known_hosts.exists():
+            client.load_host_keys(str(target.known_hosts))
+        client.set_missing_host_key_policy(
+            _AcceptNew(target.known_hosts) if target.accept_new_host_key else paramiko.RejectPolicy()
+        )
+        self._sftp: paramiko.SFTPClient | None = None
+
+    @property
+    def where(self) -> str:
+        return f"{self.target.user}@{self.target.host}:{self.target.port}"
+
+    def open(self) -> None:
+        try:
+            self.connection.open()
+        except paramiko.BadHostKeyException:
+            raise DeployError(
+                f"{self.where}: the host key changed; if that is expected, remove the old one from "
+                f"{self.target.known_hosts}"
+            ) from None
+        except paramiko.AuthenticationException:
+            raise DeployError(f"{self.where}: the host refused the SSH key for user {self.target.user}") from None
+        except paramiko.SSHException as error:
+            if "not found in known_hosts" in str(error):
+                raise DeployError(
+                    f"{self.where}: unknown host key; check it and rerun with --accept-new-host-key"
+                ) from None
+            raise DeployError(f"{self.where}: SSH failed: {error}") from None
+        except (TimeoutError, OSError) as error:
+            reason = getattr(error, "strerror", None) or str(error) or type(error).__name__
+            raise DeployError(f"{self.where}: host unreachable ({reason})") from None
+
+    def run(self, command: str, *, check: bool = True) -> tuple[int, str, str]:
+        """Run a shell command; with check, a non-zero exit is a DeployError quoting its last line."""
+        try:
+            result = self.connection.run(command, hide=True, warn=True, in_stream=False)
+        except (OSError, paramiko.SSHException) as error:
+            raise DeployError(f"{self.where}: connection lost ({error})") from None
+        except UnexpectedExit as error:  # only without warn=True; kept for safety
+            result = error.result
+        if check and result.exited != 0:
+            last = (result.stderr.strip() or result.stdout.strip()).splitlines()[-1:] or ["no output"]
+            raise DeployError(f"{self.where}: `{command.split()[0]}` failed ({result.exited}): {last[0]}")
+        return result.exited, result.stdout, result.stderr
+
+    @property
+    def sftp(self) -> paramiko.SFTPClient:
+        if self._sftp is None:
+            self._sftp = self.connection.sftp()
+        return self._sftp
+
+    def write(self, path: str, data: bytes, mode: int) -> None:
+        """Write a file with its mode set before any byte lands (secrets never sit world-readable)."""
+        try:
+            with self.sftp.open(path, "wb") as handle:
+                handle.chmod(mode)
+                handle.write(data)
+        except (OSError, paramiko.SSHException) as error:
+            raise DeployError(f"{self.where}: upload of {path} failed ({error})") from None
+
+    def mkdir(self, path: str) -> None:
+        try:
+            self.sftp.mkdir(path, 0o750)
+        except OSError:
+            pass  # exists; the next write says so if it is not a folder
+
+    def close(self) -> None:
+        self.connection.close()

@@ -1,0 +1,50 @@
+"""Health of the running release: every container healthy, and every service reachable from the gateway."""
+
+from __future__ import annotations
+
+import json
+import time
+
+from .compose import compose
+from .connection import Host
+
+GATEWAY = "kong"
+APP_PORT = 8000
+
+
+def unhealthy(host: Host, compose_file: str, services: list[str]) -> list[str]:
+    """Services (and the gateway) that are not healthy right now; empty means all is well."""
+    _, out, _ = host.run(compose(compose_file, "ps", "--format", "json"), check=False)
+    states = {}
+    for line in out.splitlines():
+        if line.strip().startswith("{"):
+            row = json.loads(line)
+            states[row["Service"]] = (row.get("State"), row.get("Health") or "healthy")
+    bad = [s for s in [*services, GATEWAY] if states.get(s) != ("running", "healthy")]
+    if bad:
+        return bad
+    if host.run(compose(compose_file, "exec", "-T", GATEWAY, "kong", "health"), check=False)[0] != 0:
+        return [GATEWAY]
+    # From inside the gateway's container: the path Kong takes to each upstream.
+    for service in services:
+        probe = ["curl", "-fsS", "--max-time", "3", f"http://{service}:{APP_PORT}/health"]
+        if host.run(compose(compose_file, "exec", "-T", GATEWAY, *probe), check=False)[0] != 0:
+            bad.append(service)
+    return bad
+
+
+def wait_healthy(
+    host: Host, compose_file: str, services: list[str], timeout: float, interval: float = 1.0
+) -> list[str]:
+    """Poll until healthy or the time is up; returns what was still unhealthy at the end."""
+    deadline = time.monotonic() + timeout
+    while True:
+        bad = unhealthy(host, compose_file, services)
+        if not bad or time.monotonic() >= deadline:
+            return bad
+        time.sleep(interval)
+
+
+def log_tail(host: Host, compose_file: str, service: str, lines: int = 20) -> str:
+    _, out, err = host.run(compose(compose_file, "logs", "--no-color", "--tail", str(lines), service), check=False)
+    return (out or err).rstrip()

@@ -1,0 +1,130 @@
+"""A real OpenSSH sshd on 127.0.0.1 for the provisioning tests and benchmark, with a non-root deploy user.
+
+The host's container engine is the only stand-in: tests/hostbin/docker, first on the deploy user's PATH.
+"""
+
+from __future__ import annotations
+
+import os
+import pwd
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from paramiko import Ed25519Key
+
+HERE = Path(__file__).resolve().parent
+DEPLOY_USER = "fountaindeploy"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _keygen(path: Path) -> None:
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(path)], check=True)
+
+
+def deploy_user() -> str:
+    """A non-root user to deploy as: a dedicated one when we are root, else ourselves."""
+    if os.geteuid() != 0:
+        return pwd.getpwuid(os.geteuid()).pw_name
+    try:
+        pwd.getpwnam(DEPLOY_USER)
+    except KeyError:
+        subprocess.run(["useradd", "--create-home", "--shell", "/bin/bash", DEPLOY_USER], check=True)
+    # "*" rather than useradd's "!": no password login, but not a locked account, which sshd refuses.
+    subprocess.run(["usermod", "-p", "*", DEPLOY_USER], check=True)
+    return DEPLOY_USER
+
+
+@dataclass
+class Sshd:
+    port: int
+    user: str
+    key: str  # the deploy user's private key (OpenSSH format)
+    wrong_key: str
+    workdir: Path
+    root: str  # the release root on the "host"
+    docker_state: Path
+    process: subprocess.Popen
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+
+
+def start_sshd(compose_binary: str, with_docker: bool = True) -> Sshd:
+    """Start sshd on a free loopback port; returns once it accepts connections."""
+    sshd = shutil.which("sshd") or "/usr/sbin/sshd"
+    user = deploy_user()
+    info = pwd.getpwnam(user)
+    work = Path(tempfile.mkdtemp(prefix="fountain-sshd-"))
+    work.chmod(0o755)
+    for name in ("host_key", "client_key", "wrong_key"):
+        _keygen(work / name)
+    (work / "authorized_keys").write_text((work / "client_key.pub").read_text())
+    (work / "authorized_keys").chmod(0o644)
+    bin_dir = work / "bin"
+    bin_dir.mkdir()
+    state = work / "docker-state"
+    state.mkdir()
+    if with_docker:
+        wrapper = bin_dir / "docker"
+        # The system interpreter: the deploy user may not reach the one running the tests (under /root).
+        python = "/usr/bin/python3" if Path("/usr/bin/python3").exists() else sys.executable
+        wrapper.write_text(f'#!/bin/sh\nexec "{python}" "{HERE / "hostbin" / "docker"}" "$@"\n')
+        wrapper.chmod(0o755)
+    root = work / "srv"
+    root.mkdir()
+    for path in (state, root):
+        os.chown(path, info.pw_uid, info.pw_gid) if os.geteuid() == 0 else None
+    port = _free_port()
+    config = work / "sshd_config"
+    env = f"PATH={bin_dir}:/usr/local/bin:/usr/bin:/bin FAKE_DOCKER_STATE={state} FAKE_DOCKER_COMPOSE_BINARY={compose_binary}"
+    config.write_text(
+        "\n".join(
+            [
+                "ListenAddress 127.0.0.1",
+                f"Port {port}",
+                f"HostKey {work / 'host_key'}",
+                f"PidFile {work / 'sshd.pid'}",
+                f"AuthorizedKeysFile {work / 'authorized_keys'}",
+                f"AllowUsers {user}",
+                "PasswordAuthentication no",
+                "KbdInteractiveAuthentication no",
+                "PubkeyAuthentication yes",
+                "UsePAM no",
+                "StrictModes no",
+                "PermitRootLogin no",
+                f"SetEnv {env}",
+                "Subsystem sftp internal-sftp",
+                "LogLevel ERROR",
+                "",
+            ]
+        )
+    )
+    Path("/run/sshd").mkdir(exist_ok=True) if os.geteuid() == 0 else None
+    process = subprocess.Popen([sshd, "-D", "-e", "-f", str(config)], stderr=open(work / "sshd.log", "w"))
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"sshd exited: {(work / 'sshd.log').read_text()}")
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            break
+        except OSError:
+            time.sleep(0.05)
+    key = (work / "client_key").read_text()
+    Ed25519Key.from_private_key_file(str(work / "client_key"))  # fails early on a key paramiko cannot read
+    return Sshd(port, user, key, (work / "wrong_key").read_text(), work, str(root), state, process)
