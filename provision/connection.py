@@ -93,7 +93,9 @@ class Host:
                 ) from None
             raise DeployError(f"{self.where}: SSH failed: {error}") from None
         except (TimeoutError, OSError) as error:
-            reason = getattr(error, "strerror", None) or str(error) or type(error).__name__
+            # paramiko wraps per-address failures (NoValidConnectionsError); the first one says why.
+            inner = next(iter((getattr(error, "errors", None) or {}).values()), error)
+            reason = getattr(inner, "strerror", None) or str(inner) or type(inner).__name__
             raise DeployError(f"{self.where}: host unreachable ({reason})") from None
 
     def run(self, command: str, *, check: bool = True) -> tuple[int, str, str]:

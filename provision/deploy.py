@@ -62,7 +62,7 @@ class Session:
     def preflight(self) -> None:
         code, out, err = self.host.run("docker compose version", check=False)
         if code != 0:
-            detail = (err or out).strip().splitlines()[-1:] or [f"exit {code}"]
+            detail = (err or out).strip().splitlines()[:1] or [f"exit {code}"]
             raise DeployError(f"{self.host.where}: no Docker with the Compose plugin on the host ({detail[0]})")
         lay = self.layout
         self.host.run(f"mkdir -p {_q(lay.releases)} && chmod 750 {_q(lay.root)} {_q(lay.releases)}")

@@ -56,6 +56,23 @@ class Sshd:
     docker_state: Path
     process: subprocess.Popen
 
+    def cut_uploads_after(self, size: int | None) -> None:
+        """Make the next sftp sessions drop after `size` bytes from the client (None: never)."""
+        path = self.workdir / "sftp-cut-after"
+        if size is None:
+            path.unlink(missing_ok=True)
+        else:
+            path.write_text(str(size))
+            path.chmod(0o644)
+
+    def faults(self, **faults: object) -> None:
+        """Tell the stand-in container engine what to fail next (see tests/hostbin/docker)."""
+        import json
+
+        path = self.docker_state / "faults.json"
+        path.write_text(json.dumps(faults))
+        path.chmod(0o644)
+
     def stop(self) -> None:
         self.process.terminate()
         try:
@@ -79,10 +96,10 @@ def start_sshd(compose_binary: str, with_docker: bool = True) -> Sshd:
     bin_dir.mkdir()
     state = work / "docker-state"
     state.mkdir()
+    # The system interpreter: the deploy user may not reach the one running the tests (under /root).
+    python = "/usr/bin/python3" if Path("/usr/bin/python3").exists() else sys.executable
     if with_docker:
         wrapper = bin_dir / "docker"
-        # The system interpreter: the deploy user may not reach the one running the tests (under /root).
-        python = "/usr/bin/python3" if Path("/usr/bin/python3").exists() else sys.executable
         wrapper.write_text(f'#!/bin/sh\nexec "{python}" "{HERE / "hostbin" / "docker"}" "$@"\n')
         wrapper.chmod(0o755)
     root = work / "srv"
@@ -91,7 +108,13 @@ def start_sshd(compose_binary: str, with_docker: bool = True) -> Sshd:
         os.chown(path, info.pw_uid, info.pw_gid) if os.geteuid() == 0 else None
     port = _free_port()
     config = work / "sshd_config"
-    env = f"PATH={bin_dir}:/usr/local/bin:/usr/bin:/bin FAKE_DOCKER_STATE={state} FAKE_DOCKER_COMPOSE_BINARY={compose_binary}"
+    env = (
+        f"PATH={bin_dir}:/usr/local/bin:/usr/bin:/bin FAKE_DOCKER_STATE={state} "
+        f"FAKE_DOCKER_COMPOSE_BINARY={compose_binary} FAKE_SFTP_CUT_FILE={work / 'sftp-cut-after'}"
+    )
+    sftp = bin_dir / "sftp-server"
+    sftp.write_text(f'#!/bin/sh\nexec "{python}" "{HERE / "hostbin" / "sftp-server"}" "$@"\n')
+    sftp.chmod(0o755)
     config.write_text(
         "\n".join(
             [
@@ -108,7 +131,7 @@ def start_sshd(compose_binary: str, with_docker: bool = True) -> Sshd:
                 "StrictModes no",
                 "PermitRootLogin no",
                 f"SetEnv {env}",
-                "Subsystem sftp internal-sftp",
+                f"Subsystem sftp {sftp}",
                 "LogLevel ERROR",
                 "",
             ]
