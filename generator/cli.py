@@ -140,7 +140,7 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
-    if args.command in ("deploy", "rollback", "status"):
+    if args.command in ("deploy", "rollback", "status", "prepare"):
         from provision.cli import run
 
         return run(args)

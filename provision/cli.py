@@ -13,7 +13,7 @@ from rich.console import Console
 from generator.bundle.envfiles import Secrets
 
 from .connection import Target
-from .deploy import DeployOptions, deploy, rollback, status
+from .deploy import DeployOptions, deploy, prepare, rollback, status
 from .errors import DeployError
 from .release import build_release
 
@@ -32,6 +32,7 @@ def _host_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--keep", type=int, default=5, help="releases kept on the host")
     parser.add_argument("--lock-ttl", type=float, default=900, help="seconds after which a lock is stale")
     parser.add_argument("--health-timeout", type=float, default=120, help="seconds to wait for healthy services")
+    parser.add_argument("--min-free-mb", type=int, default=512, help="refuse to deploy with less free disk")
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -49,6 +50,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     stat_ = sub.add_parser("status", help="current release, releases on the host, lock, health")
     _host_arguments(stat_)
     stat_.set_defaults(func=cmd_status)
+    prep = sub.add_parser("prepare", help="check the host (Docker, Compose, disk) and create the release layout")
+    _host_arguments(prep)
+    prep.set_defaults(func=cmd_prepare)
 
 
 def _stdin_json(args: argparse.Namespace) -> dict:
@@ -73,7 +77,7 @@ def _options(args: argparse.Namespace, given: dict) -> DeployOptions:
     if not key:
         raise DeployError("no SSH key: pass --identity FILE or ssh_private_key in the --secrets-stdin JSON")
     target = Target(args.host, args.user, args.port, args.known_hosts, args.accept_new_host_key)
-    return DeployOptions(target, key, args.root, args.keep, args.lock_ttl, args.health_timeout)
+    return DeployOptions(target, key, args.root, args.keep, args.lock_ttl, args.health_timeout, args.min_free_mb)
 
 
 def _secrets(args: argparse.Namespace, given: dict) -> Secrets:
@@ -102,6 +106,11 @@ def cmd_rollback(args: argparse.Namespace) -> int:
     options = _options(args, _stdin_json(args))
     outcome = rollback(options, args.to, progress=lambda m: console.print(f"  {m}"))
     console.print(f"[green]{outcome.message}[/]")
+    return 0
+
+
+def cmd_prepare(args: argparse.Namespace) -> int:
+    print(json.dumps(prepare(_options(args, _stdin_json(args))), indent=2))
     return 0
 
 

@@ -242,6 +242,22 @@ def rollback(options: DeployOptions, to: str | None = None, progress: Progress =
         return _locked(s, step)
 
 
+def prepare(options: DeployOptions) -> dict[str, object]:
+    """Idempotent host check and setup: Docker with Compose present, the release layout, free disk."""
+    with Session(options, lambda _: None) as s:
+        s.preflight()
+        _, version, _ = s.host.run("docker compose version")
+        _, whoami, _ = s.host.run("id -un")
+        _, df, _ = s.host.run(f"df -Pk {_q(s.layout.root)} | tail -1")
+        return {
+            "host": s.host.where,
+            "compose": version.strip(),
+            "user": whoami.strip(),
+            "root": s.layout.root,
+            "free_mb": int(df.split()[3]) // 1024,
+        }
+
+
 def status(options: DeployOptions) -> dict[str, object]:
     """What runs on the host: current and previous release, all releases, the lock, unhealthy services."""
     with Session(options, lambda _: None) as s:

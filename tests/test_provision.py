@@ -19,7 +19,7 @@ import pytest
 from generator.bundle.envfiles import Secrets
 from generator.bundle.files import BUNDLE_FILES, COMPOSE_FILE
 from generator.bundle.tools import compose_binary
-from provision import DeployError, DeployOptions, deploy, rollback, status
+from provision import DeployError, DeployOptions, deploy, prepare, rollback, status
 from provision.connection import Target
 from provision.release import Release, build_release
 
@@ -306,3 +306,18 @@ def test_fountain_deploy_command_reads_secrets_on_stdin(host: Sshd, options: Dep
     assert host.key not in done.stderr + done.stdout
     refused = run_fountain("deploy", "127.0.0.1", "--port", "1", "--bundle", str(ROOT), cwd=tmp_path)
     assert refused.returncode == 1 and "error no SSH key: pass --identity FILE" in refused.stderr
+
+
+def test_prepare_is_idempotent(host: Sshd, options: DeployOptions):
+    first, second = prepare(options), prepare(options)
+    assert first["compose"] == second["compose"] == "Docker Compose version v2.40.3"
+    assert first["user"] == host.user and first["free_mb"] > 0
+    assert (Path(host.root) / "releases").is_dir()
+
+
+def test_full_disk_is_refused(host: Sshd, options: DeployOptions, releases):
+    _ensure(options, releases["one"])
+    greedy = DeployOptions(options.target, options.private_key, root=options.root, min_free_mb=10**9)
+    with pytest.raises(DeployError, match=r": disk full: \d+ MB free under .*, a deploy needs 1000000000 MB$"):
+        deploy(greedy, releases["two"])
+    assert_serves(host, options, releases["one"].name)
