@@ -281,3 +281,22 @@ def test_invalid_config_names_the_key(config: dict, message: str):
     with pytest.raises(ConfigError) as error:
         run_program("dev", config)
     assert str(error.value).startswith(message)
+
+
+def test_deploy_command_is_what_fountain_deploy_accepts(dev: Run):
+    import shlex
+
+    from generator.cli import parser
+
+    command = _one(dev, "command:local:Command")
+    argv = shlex.split(command.inputs["create"])
+    assert argv[:3] == ["fountain", "deploy", "203.0.113.10"]
+    args = parser().parse_args(argv[1:])
+    assert (args.command, args.host, args.user, args.keep, args.secrets_stdin) == (
+        "deploy",
+        "203.0.113.10",
+        "deploy",
+        5,
+        True,
+    )
+    assert command.inputs["triggers"][0] == dev.platform.source.bundle_hash
