@@ -21,33 +21,21 @@ def _validator(resource_type: str):
     return check
 
 
+ADMIN_CIDRS = PolicyConfigSchema(properties={"adminCidrs": {"type": "array", "items": {"type": "string"}}})
+RULES = [
+    ("lightsail-ports", "aws:lightsail/instancePublicPorts:InstancePublicPorts",
+     "Only 80 and 443 are public; 22 only from the admin CIDRs; never Kong's admin port.", ADMIN_CIDRS),
+    ("private-repositories", "github:index/repository:Repository", "Service repositories are private.", None),
+    ("protected-default-branch", "github:index/repositoryRuleset:RepositoryRuleset",
+     "The default branch requires pull requests and the service's CI check.", None),
+    ("no-secret-in-published-files", "github:index/repositoryFile:RepositoryFile",
+     "Files published to repositories hold no key or password.", None),
+    ("no-secret-on-command-lines", "command:local:Command",
+     "The deploy command line holds no key or password; secrets go on stdin.", None),
+]  # fmt: skip
 POLICIES = [
-    ResourceValidationPolicy(
-        name="lightsail-ports",
-        description="Only 80 and 443 are public; 22 only from the admin CIDRs; never Kong's admin port.",
-        validate=_validator("aws:lightsail/instancePublicPorts:InstancePublicPorts"),
-        config_schema=PolicyConfigSchema(properties={"adminCidrs": {"type": "array", "items": {"type": "string"}}}),
-    ),
-    ResourceValidationPolicy(
-        name="private-repositories",
-        description="Service repositories are private.",
-        validate=_validator("github:index/repository:Repository"),
-    ),
-    ResourceValidationPolicy(
-        name="protected-default-branch",
-        description="The default branch requires pull requests and the service's CI check.",
-        validate=_validator("github:index/repositoryRuleset:RepositoryRuleset"),
-    ),
-    ResourceValidationPolicy(
-        name="no-secret-in-published-files",
-        description="Files published to repositories hold no key or password.",
-        validate=_validator("github:index/repositoryFile:RepositoryFile"),
-    ),
-    ResourceValidationPolicy(
-        name="no-secret-on-command-lines",
-        description="The deploy command line holds no key or password; secrets go on stdin.",
-        validate=_validator("command:local:Command"),
-    ),
+    ResourceValidationPolicy(name=name, description=text, validate=_validator(kind), config_schema=schema)
+    for name, kind, text, schema in RULES
 ]
 
 if __name__ == "__main__":  # the CLI runs the pack as a program; PolicyPack serves until it is stopped

@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 import json
+import os
 import shlex
 
 import pulumi
 import pulumi_command as command
 
-from .config import StackConfig
+from .config import PROJECT_ROOT, StackConfig
 from .source import Source
+
+
+def bundle_path(cfg: StackConfig) -> str:
+    """The bundle folder relative to the project root, the same on every machine."""
+    return os.path.relpath(cfg.bundle_dir, PROJECT_ROOT)
 
 
 def deploy_command(address: str, cfg: StackConfig) -> str:
@@ -22,7 +28,7 @@ def deploy_command(address: str, cfg: StackConfig) -> str:
             "--user",
             cfg.deploy_user,
             "--bundle",
-            str(cfg.bundle_dir),
+            bundle_path(cfg),
             "--keep",
             str(cfg.releases_kept),
             "--secrets-stdin",
@@ -56,7 +62,8 @@ class Deploy(pulumi.ComponentResource):
             create=address.apply(lambda a: deploy_command(a, cfg)),
             stdin=stdin,
             triggers=triggers,
-            dir=str(cfg.bundle_dir),
+            # Relative to the project, so a checkout elsewhere (CI, a laptop) shows no diff.
+            dir=".",
             # Progress goes to stderr; stdout (kept in state) is not echoed into Pulumi's logs.
             logging=command.local.Logging.STDERR,
             opts=pulumi.ResourceOptions(parent=self, additional_secret_outputs=["stdin", "stdout"]),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from pathlib import Path
 from types import SimpleNamespace
 
 import pulumi
@@ -240,6 +241,10 @@ def test_two_builds_give_identical_inputs(dev: Run):
         )
 
     assert inventory(again) == inventory(dev)
+    # Nothing machine-specific: a checkout in another folder must show no diff either.
+    from .conftest import ROOT
+
+    assert not [r.name for r in dev.recorder.resources if str(ROOT) in json.dumps(r.inputs, default=str)]
 
 
 def test_cost_estimate_fits_the_default_budget(dev: Run):
@@ -300,3 +305,4 @@ def test_deploy_command_is_what_fountain_deploy_accepts(dev: Run):
         True,
     )
     assert command.inputs["triggers"][0] == dev.platform.source.bundle_hash
+    assert args.bundle == Path(".") and command.inputs["dir"] == "."  # no machine-specific path in state
