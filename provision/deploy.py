@@ -9,6 +9,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from generator.bundle.compose import INIT_SCRIPT_IN_CONTAINER
+
 from .compose import compose, up
 from .connection import Host, Target, load_key
 from .errors import DeployError
@@ -127,6 +129,14 @@ class Session:
         """`up --wait`, then our own health check through the gateway; returns the unhealthy services."""
         compose_file = self.layout.compose_file(self.layout.current)
         timeout = int(self.options.health_timeout)
+        # PostgreSQL first, then its init script again: idempotent, it adds the database of a new service,
+        # which the entrypoint alone does only on a fresh volume. Passwords come from the container's env.
+        self.host.run(
+            compose(compose_file, "up", "-d", "--wait", "--wait-timeout", str(timeout), "postgres"), check=False
+        )
+        init = compose(compose_file, "exec", "-T", "postgres", "bash", INIT_SCRIPT_IN_CONTAINER)
+        if self.host.run(init, check=False)[0] != 0:
+            return ["postgres"]
         self.host.run(up(compose_file, timeout), check=False)  # its verdict is re-checked just below
         return wait_healthy(self.host, compose_file, self.services(name), timeout=min(timeout, 30))
 

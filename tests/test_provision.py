@@ -113,6 +113,7 @@ def test_first_deploy(host: Sshd, options: DeployOptions, releases):
         assert env.stat().st_uid == os.stat(host.docker_state).st_uid
     # Secrets reach the host only inside those files: not in any command the engine ran, not in the audit.
     calls = (host.docker_state / "calls.log").read_text()
+    assert "exec -T postgres bash /docker-entrypoint-initdb.d/10-fountain-databases.sh" in calls
     audit = (Path(host.root) / "audit.log").read_text()
     for value in _secrets("one").database_passwords.values():
         assert value not in calls and value not in audit

@@ -10,6 +10,8 @@ from .settings import BundleSettings
 
 APP_PORT = 8000
 INIT_SCRIPT = "postgres/init-databases.sh"
+# Where PostgreSQL's entrypoint finds it on first start; the deploy reruns it there for new services.
+INIT_SCRIPT_IN_CONTAINER = "/docker-entrypoint-initdb.d/10-fountain-databases.sh"
 KONG_CONFIG = "../kong/kong.yml"
 RESTART = "unless-stopped"
 
@@ -59,7 +61,7 @@ def _postgres(settings: BundleSettings) -> dict[str, Any]:
         "environment": {"POSTGRES_USER": "postgres", "POSTGRES_DB": "postgres"},
         "volumes": [
             "pgdata:/var/lib/postgresql/data",
-            f"./{INIT_SCRIPT}:/docker-entrypoint-initdb.d/10-fountain-databases.sh:ro",
+            f"./{INIT_SCRIPT}:{INIT_SCRIPT_IN_CONTAINER}:ro",
         ],
         "healthcheck": {
             "test": ["CMD", "pg_isready", "-U", "postgres"],
