@@ -126,11 +126,5 @@ class Host:
         except (OSError, paramiko.SSHException) as error:
             raise DeployError(f"{self.where}: upload of {path} failed ({error})") from None
 
-    def mkdir(self, path: str) -> None:
-        try:
-            self.sftp.mkdir(path, 0o750)
-        except OSError:
-            pass  # exists; the next write says so if it is not a folder
-
     def close(self) -> None:
         self.connection.close()

@@ -99,9 +99,8 @@ class Session:
             self.say(f"release {release.name} is already on the host")
             return
         incoming = lay.incoming(release.name, secrets.token_hex(6))
-        self.host.run(f"mkdir -p {_q(incoming)}")
-        for folder in sorted({posixpath.dirname(rel) for rel in release.files} - {""}):
-            self.host.run(f"mkdir -p {_q(posixpath.join(incoming, folder))}")
+        folders = sorted({posixpath.dirname(rel) for rel in release.files} - {""})
+        self.host.run(" ".join(["mkdir -p", _q(incoming), *(_q(posixpath.join(incoming, f)) for f in folders)]))
         for rel, data in sorted(release.files.items()):
             mode = 0o600 if rel in release.secret_files else (0o755 if rel.endswith(".sh") else 0o644)
             self.host.write(posixpath.join(incoming, rel), data, mode)
