@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -76,7 +77,7 @@ def cmd_dev(args: argparse.Namespace) -> int:
     console.print(f"[green]serving[/] {len(result.services)} service(s) at {base}/ (index with every /docs)")
     for service in result.services:
         console.print(f"  {base}{prefix(service)}/docs  {service.title}", highlight=False)
-    key_source = "FOUNTAIN_DEV_API_KEY" if key != (state / "api-key").read_text().strip() else state / "api-key"
+    key_source = "FOUNTAIN_DEV_API_KEY" if os.environ.get("FOUNTAIN_DEV_API_KEY") else state / "api-key"
     console.print(f"API key for secured operations: in {key_source}", highlight=False)
     uvicorn.run(app, host=args.host, port=args.port, log_level="info")
     return 0
