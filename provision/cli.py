@@ -33,6 +33,7 @@ def _host_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--lock-ttl", type=float, default=900, help="seconds after which a lock is stale")
     parser.add_argument("--health-timeout", type=float, default=120, help="seconds to wait for healthy services")
     parser.add_argument("--min-free-mb", type=int, default=512, help="refuse to deploy with less free disk")
+    parser.add_argument("--wait-ready", type=float, default=0, help="seconds to wait for a booting host (SSH, Docker)")
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -77,7 +78,9 @@ def _options(args: argparse.Namespace, given: dict) -> DeployOptions:
     if not key:
         raise DeployError("no SSH key: pass --identity FILE or ssh_private_key in the --secrets-stdin JSON")
     target = Target(args.host, args.user, args.port, args.known_hosts, args.accept_new_host_key)
-    return DeployOptions(target, key, args.root, args.keep, args.lock_ttl, args.health_timeout, args.min_free_mb)
+    return DeployOptions(
+        target, key, args.root, args.keep, args.lock_ttl, args.health_timeout, args.min_free_mb, args.wait_ready
+    )
 
 
 def _secrets(args: argparse.Namespace, given: dict) -> Secrets:

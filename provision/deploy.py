@@ -5,6 +5,7 @@ from __future__ import annotations
 import posixpath
 import secrets
 import shlex
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -31,6 +32,8 @@ class DeployOptions:
     lock_ttl: float = 900.0
     health_timeout: float = 120.0
     min_free_mb: int = 512
+    # A host Pulumi has just created is still booting and installing Docker: keep trying this long.
+    ready_timeout: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -54,18 +57,33 @@ class Session:
         self.host = Host(options.target, load_key(options.private_key))
 
     def __enter__(self) -> Session:
-        self.host.open()
+        self._until_ready(self.host.open, "reachable")
         return self
+
+    def _until_ready(self, attempt: Callable[[], None], what: str) -> None:
+        """Retry a step that fails while the host boots, up to ready_timeout; then its error stands."""
+        deadline = time.monotonic() + self.options.ready_timeout
+        while True:
+            try:
+                return attempt()
+            except DeployError:
+                if time.monotonic() >= deadline:
+                    raise
+                self.say(f"waiting for the host to be {what}")
+                time.sleep(2)
 
     def __exit__(self, *exc: object) -> None:
         self.host.close()
 
     # -- checks ---------------------------------------------------------------------------------
-    def preflight(self) -> None:
+    def _docker(self) -> None:
         code, out, err = self.host.run("docker compose version", check=False)
         if code != 0:
             detail = (err or out).strip().splitlines()[:1] or [f"exit {code}"]
             raise DeployError(f"{self.host.where}: no Docker with the Compose plugin on the host ({detail[0]})")
+
+    def preflight(self) -> None:
+        self._until_ready(self._docker, "ready (Docker with Compose)")
         lay = self.layout
         self.host.run(f"mkdir -p {_q(lay.releases)} && chmod 750 {_q(lay.root)} {_q(lay.releases)}")
         _, out, _ = self.host.run(f"df -Pk {_q(lay.root)} | tail -1")

@@ -33,6 +33,9 @@ def deploy_command(address: str, cfg: StackConfig) -> str:
             str(cfg.releases_kept),
             "--secrets-stdin",
             "--accept-new-host-key",
+            # On the first `pulumi up` the host is still booting and installing Docker.
+            "--wait-ready",
+            "600",
         ]
     )
 

@@ -280,6 +280,26 @@ def test_host_without_docker(releases, tmp_path: Path):
         bare.stop()
 
 
+def test_a_booting_host_is_waited_for(releases, tmp_path: Path):
+    booting = start_sshd(str(compose_binary()), with_docker=False)
+    try:
+        target = Target("127.0.0.1", booting.user, booting.port, tmp_path / "kh", True, timeout=5)
+        options = DeployOptions(target, booting.key, root=booting.root, ready_timeout=30, health_timeout=3)
+        said: list[str] = []
+
+        def install_docker_later() -> None:
+            time.sleep(1.5)
+            shutil.copy(booting.workdir / "bin" / "sftp-server", booting.workdir / "bin" / "docker")
+            wrapper = booting.workdir / "bin" / "docker"
+            wrapper.write_text(wrapper.read_text().replace("sftp-server", "docker"))
+
+        threading.Thread(target=install_docker_later).start()
+        assert deploy(options, releases["one"], said.append).action == "deployed"
+        assert "waiting for the host to be ready (Docker with Compose)" in said
+    finally:
+        booting.stop()
+
+
 def test_fountain_deploy_command_reads_secrets_on_stdin(host: Sshd, options: DeployOptions, releases, tmp_path: Path):
     import subprocess
     import sys
