@@ -74,20 +74,22 @@ def diff_files(root: Path, files: dict[str, str]) -> list[str]:
     return out
 
 
+def write_file(path: Path, text: str, mode: int | None = None) -> None:
+    """Write one file atomically: a temp name beside it, then a rename (mode None: the umask's)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_bytes(text.encode())
+    if mode is not None:
+        tmp.chmod(mode)
+    os.replace(tmp, path)
+
+
 def write_files(root: Path, files: dict[str, str]) -> None:
-    """Write single files under root, each atomically (temp name, then rename); scripts are executable."""
+    """Write single files under root, each atomically; scripts are executable."""
     for rel, text in sorted(files.items()):
-        path = root / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.name}.tmp")
-        tmp.write_bytes(text.encode())
-        tmp.chmod(0o755 if rel.endswith(".sh") else 0o644)
-        os.replace(tmp, path)
+        write_file(root / rel, text, 0o755 if rel.endswith(".sh") else 0o644)
 
 
 def write_new_file(path: Path, text: str) -> None:
-    """Create a file that must not exist yet (a stub); write to a temp name, then rename."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
+    """Create a file that must not exist yet (a stub)."""
+    write_file(path, text)
