@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from generator.bundle.compose import INIT_SCRIPT_IN_CONTAINER
+from generator.bundle.compose import DATABASE, INFRASTRUCTURE, INIT_SCRIPT_IN_CONTAINER
 
 from .compose import compose, up
 from .connection import Host, Target, load_key
@@ -106,7 +106,7 @@ class Session:
 
     def services(self, name: str) -> list[str]:
         _, out, _ = self.host.run(compose(self.layout.compose_file(self.layout.release(name)), "config", "--services"))
-        return [s for s in out.split() if s not in ("postgres", "kong")]
+        return [s for s in out.split() if s not in INFRASTRUCTURE]
 
     # -- steps ----------------------------------------------------------------------------------
     def upload(self, release: Release) -> None:
@@ -149,11 +149,11 @@ class Session:
         # PostgreSQL first, then its init script again: idempotent, it adds the database of a new service,
         # which the entrypoint alone does only on a fresh volume. Passwords come from the container's env.
         self.host.run(
-            compose(compose_file, "up", "-d", "--wait", "--wait-timeout", str(timeout), "postgres"), check=False
+            compose(compose_file, "up", "-d", "--wait", "--wait-timeout", str(timeout), DATABASE), check=False
         )
-        init = compose(compose_file, "exec", "-T", "postgres", "bash", INIT_SCRIPT_IN_CONTAINER)
+        init = compose(compose_file, "exec", "-T", DATABASE, "bash", INIT_SCRIPT_IN_CONTAINER)
         if self.host.run(init, check=False)[0] != 0:
-            return ["postgres"]
+            return [DATABASE]
         self.host.run(up(compose_file, timeout), check=False)  # its verdict is re-checked just below
         return wait_healthy(self.host, compose_file, self.services(name), timeout=min(timeout, 30))
 

@@ -5,11 +5,10 @@ from __future__ import annotations
 import json
 import time
 
+from generator.bundle.compose import APP_PORT, GATEWAY
+
 from .compose import compose
 from .connection import Host
-
-GATEWAY = "kong"
-APP_PORT = 8000
 
 
 def unhealthy(host: Host, compose_file: str, services: list[str]) -> list[str]:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import yaml
 
-from generator.bundle.envfiles import Secrets, env_files
+from generator.bundle.envfiles import Secrets, bundle_services, env_files
 from generator.bundle.files import BUNDLE_FILES, COMPOSE_FILE, KONG_FILE
 from generator.bundle.hashing import content_hash
 
@@ -30,8 +30,7 @@ class Release:
 
     @property
     def services(self) -> list[str]:
-        compose = yaml.safe_load(self.files[COMPOSE_FILE])
-        return [name for name in compose["services"] if name not in ("postgres", "kong")]
+        return list(bundle_services(yaml.safe_load(self.files[COMPOSE_FILE])))
 
 
 def build_release(bundle_dir: Path, secrets: Secrets) -> Release:

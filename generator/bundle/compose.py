@@ -9,6 +9,10 @@ from .memory import service_memory_mb
 from .settings import BundleSettings
 
 APP_PORT = 8000
+# The bundle's own containers beside the services; no service may take these names.
+DATABASE = "postgres"
+GATEWAY = "kong"
+INFRASTRUCTURE = (DATABASE, GATEWAY)
 INIT_SCRIPT = "postgres/init-databases.sh"
 # Where PostgreSQL's entrypoint finds it on first start; the deploy reruns it there for new services.
 INIT_SCRIPT_IN_CONTAINER = "/docker-entrypoint-initdb.d/10-fountain-databases.sh"
@@ -40,7 +44,7 @@ def _service(service: Service, image: str, memory_mb: int) -> dict[str, Any]:
         # DATABASE_URL and API_KEYS carry secrets, so they only ever come from the deploy's env file.
         "env_file": [env_file(service.slug)],
         "environment": {"MIGRATE_ON_START": "true"},
-        "depends_on": {"postgres": {"condition": "service_healthy"}},
+        "depends_on": {DATABASE: {"condition": "service_healthy"}},
         "healthcheck": {
             "test": ["CMD", "python", "-c", probe],
             "interval": "15s",
@@ -57,7 +61,7 @@ def _postgres(settings: BundleSettings) -> dict[str, Any]:
     return {
         "image": settings.postgres_image,
         "restart": RESTART,
-        "env_file": [env_file("postgres")],
+        "env_file": [env_file(DATABASE)],
         "environment": {"POSTGRES_USER": "postgres", "POSTGRES_DB": "postgres"},
         "volumes": [
             "pgdata:/var/lib/postgresql/data",
@@ -78,7 +82,7 @@ def _kong(services: list[Service], settings: BundleSettings) -> dict[str, Any]:
         "image": settings.kong_image,
         "restart": RESTART,
         # The deploy's kong.env holds the consumers' keys (see kong.runtime_config); nothing secret is here.
-        "env_file": [env_file("kong")],
+        "env_file": [env_file(GATEWAY)],
         "environment": {
             "KONG_DATABASE": "off",
             "KONG_DECLARATIVE_CONFIG": "/kong/kong.yml",
@@ -106,9 +110,9 @@ def _kong(services: list[Service], settings: BundleSettings) -> dict[str, Any]:
 def compose_document(services: list[Service], tags: dict[str, str], settings: BundleSettings) -> dict[str, Any]:
     """The whole Compose file; `tags` maps each service slug to its image tag."""
     memory = service_memory_mb(len(services), settings)
-    containers: dict[str, Any] = {"postgres": _postgres(settings)}
+    containers: dict[str, Any] = {DATABASE: _postgres(settings)}
     for service in services:
         image = f"{settings.image_prefix}/{service.slug}:{tags[service.slug]}"
         containers[service.slug] = _service(service, image, memory)
-    containers["kong"] = _kong(services, settings)
+    containers[GATEWAY] = _kong(services, settings)
     return {"name": settings.compose_project, "services": containers, "volumes": {"pgdata": {}}}

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
 
-from .compose import LABEL_DATABASE, LABEL_SERVICE, env_file
+from .compose import DATABASE, GATEWAY, LABEL_DATABASE, LABEL_SERVICE, env_file
 from .kong import runtime_config
 from .postgres_init import password_variable
 
@@ -80,9 +80,9 @@ def env_files(compose_doc: dict[str, Any], kong_doc: dict[str, Any], secrets: Se
     postgres = _line("POSTGRES_PASSWORD", secrets.postgres_password)
     for slug, db in services.items():
         postgres += _line(password_variable(db), secrets.database_passwords[slug])
-    files[env_file("postgres")] = postgres
+    files[env_file(DATABASE)] = postgres
     runtime = runtime_config(kong_doc, secrets.consumer_keys, secrets.logging_key)
     # Kong prefers this string to the mounted file, so the keys never sit in a file the container reads.
     compact = json.dumps(runtime, sort_keys=True, separators=(",", ":"))
-    files[env_file("kong")] = _line("KONG_DECLARATIVE_CONFIG_STRING", compact)
+    files[env_file(GATEWAY)] = _line("KONG_DECLARATIVE_CONFIG_STRING", compact)
     return files
