@@ -84,11 +84,8 @@ def cmd_dev(args: argparse.Namespace) -> int:
 
 
 def cmd_check_bundle(args: argparse.Namespace) -> int:
-    import yaml
-
     from .bundle import BUNDLE_FILES, load_settings
-    from .bundle.checks import compose_problems, kong_problems
-    from .bundle.files import COMPOSE_FILE, KONG_FILE
+    from .bundle.checks import bundle_problems
     from .bundle.tools import validate_bundle
 
     missing = [rel for rel in BUNDLE_FILES if not (args.root / rel).is_file()]
@@ -96,9 +93,7 @@ def cmd_check_bundle(args: argparse.Namespace) -> int:
         console.print(f"[red]error[/] {args.root / missing[0]}: not found; run `fountain generate`", highlight=False)
         return 2
     files = {rel: (args.root / rel).read_text() for rel in BUNDLE_FILES}
-    compose, kong = yaml.safe_load(files[COMPOSE_FILE]), yaml.safe_load(files[KONG_FILE])
-    problems = [f"{COMPOSE_FILE} at {p}" for p in compose_problems(compose, load_settings())]
-    problems += [f"{KONG_FILE} at {p}" for p in kong_problems(kong, compose)]
+    problems = bundle_problems(files, load_settings())
     with console.status("running docker-compose config, check-jsonschema and deck validate", spinner="dots"):
         results = validate_bundle(files)
     problems += [f"{r.tool}: {r.output}" for r in results if not r.ok]

@@ -7,7 +7,11 @@ from collections.abc import Iterable
 from typing import Any
 from urllib.parse import urlparse
 
+import yaml
+
 from ..errors import pointer
+from .compose import GATEWAY
+from .files import COMPOSE_FILE, KONG_FILE
 from .settings import BundleSettings
 
 # Kong 3.x's bundled plugins (kong/constants.lua), without the Enterprise ones.
@@ -174,7 +178,7 @@ def _memory_mb(value: Any) -> int:
     return {"b": number // 2**20, "k": number // 1024, "m": number, "g": number * 1024, "": number // 2**20}[unit]
 
 
-def compose_problems(doc: dict[str, Any], settings: BundleSettings, gateway: str = "kong") -> list[str]:
+def compose_problems(doc: dict[str, Any], settings: BundleSettings, gateway: str = GATEWAY) -> list[str]:
     """Port, dependency, health, memory and secret rules for the Compose file."""
     problems: list[str] = []
     containers = doc.get("services") or {}
@@ -214,6 +218,13 @@ def compose_problems(doc: dict[str, Any], settings: BundleSettings, gateway: str
     if total > budget:
         problems.append(f"/services: memory limits add up to {total} MB, over the host's {budget} MB")
     return problems
+
+
+def bundle_problems(files: dict[str, str], settings: BundleSettings) -> list[str]:
+    """Our rules over the bundle's files as written, each problem prefixed with its file."""
+    compose, kong = yaml.safe_load(files[COMPOSE_FILE]), yaml.safe_load(files[KONG_FILE])
+    problems = [f"{COMPOSE_FILE} at {p}" for p in compose_problems(compose, settings)]
+    return problems + [f"{KONG_FILE} at {p}" for p in kong_problems(kong, compose)]
 
 
 def secret_leaks(files: dict[str, str], secrets: Iterable[str]) -> list[str]:
