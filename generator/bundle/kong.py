@@ -90,14 +90,19 @@ def _global_plugins(services: list[Service], settings: BundleSettings) -> list[d
             },
         },
     ]
+    for plugin in plugins:
+        plugin["tags"] = [TAG]
     logging = next((s for s in services if s.slug == settings.logging_service), None)
     if logging is not None:
-        header = log_api_key_header(logging)
+        op = _log_operation(logging)
+        path = f"/{logging.slug}/{logging.latest.label}{op.path if op else '/logs'}"
+        # The deploy reads the key's header name from a tag and adds the key (see runtime_config).
+        auth = [f"{AUTH_HEADER_TAG}{op.api_key_header}"] if op and op.api_key_header else []
         plugins.append(
             {
                 "name": "http-log",
                 "config": {
-                    "http_endpoint": f"http://{logging.slug}:{APP_PORT}{log_endpoint(logging)}",
+                    "http_endpoint": f"http://{logging.slug}:{APP_PORT}{path}",
                     "method": "POST",
                     "content_type": "application/json",
                     "timeout": 10000,
@@ -107,29 +112,15 @@ def _global_plugins(services: list[Service], settings: BundleSettings) -> list[d
                         "correlationId": f'return kong.request.get_header("{settings.correlation_header}")',
                     },
                 },
+                "tags": [TAG, *auth],
             }
         )
-    for plugin in plugins:
-        plugin["tags"] = [TAG]
-    if logging is not None and header:
-        # The deploy reads the header name from this tag and adds the key (see runtime_config).
-        plugins[-1]["tags"].append(f"{AUTH_HEADER_TAG}{header}")
     return plugins
 
 
 def _log_operation(logging: Service) -> Operation | None:
+    """The logging service's POST operation that stores one entry."""
     return next((op for op in logging.latest.operations if op.method == "post"), None)
-
-
-def log_endpoint(logging: Service) -> str:
-    """The path of the logging service's POST operation that stores one entry."""
-    op = _log_operation(logging)
-    return f"/{logging.slug}/{logging.latest.label}{op.path if op else '/logs'}"
-
-
-def log_api_key_header(logging: Service) -> str | None:
-    op = _log_operation(logging)
-    return op.api_key_header if op else None
 
 
 def kong_document(services: list[Service], settings: BundleSettings) -> dict[str, Any]:
