@@ -7,9 +7,8 @@ from dataclasses import dataclass
 from functools import cache, cached_property
 from pathlib import Path
 
-import yaml
-
-from generator.bundle.files import BUNDLE_FILES, COMPOSE_FILE, KONG_FILE
+from generator.bundle import BundleSettings, load_settings
+from generator.bundle.files import BUNDLE_FILES
 from generator.bundle.hashing import content_hash
 from generator.errors import SpecError
 from generator.generate import build
@@ -25,20 +24,19 @@ class Source:
     services: tuple[Service, ...]
     trees: dict[str, dict[str, str]]
     bundle: dict[str, str]
+    settings: BundleSettings
 
     @cached_property
     def bundle_hash(self) -> str:
         return content_hash(self.bundle)
 
-    @cached_property
+    @property
     def image_prefix(self) -> str:
-        compose = yaml.safe_load(self.bundle[COMPOSE_FILE])
-        image = compose["services"][self.services[0].slug]["image"]
-        return image.split(":", 1)[0].rsplit("/", 1)[0]
+        return self.settings.image_prefix
 
-    @cached_property
+    @property
     def consumers(self) -> list[str]:
-        return [c["username"] for c in yaml.safe_load(self.bundle[KONG_FILE]).get("consumers", [])]
+        return list(self.settings.consumers)
 
     @cached_property
     def image_tags(self) -> dict[str, str]:
@@ -64,7 +62,8 @@ def load_source(specs_dir: Path, bundle_dir: Path) -> Source:
     if not specs_dir.exists():
         raise ConfigError(f"fountainai:specsDir: {specs_dir} does not exist")
     try:
-        result = build(specs_dir, specs_dir.parent)
+        settings = load_settings()
+        result = build(specs_dir, specs_dir.parent, settings=settings)
     except SpecError as error:
         raise ConfigError(str(error)) from None
     stale = [rel for rel in BUNDLE_FILES if _read(bundle_dir / rel) != result.bundle[rel]]
@@ -73,7 +72,7 @@ def load_source(specs_dir: Path, bundle_dir: Path) -> Source:
             f"{bundle_dir / stale[0]} is not what the specs produce; run `fountain generate` and commit "
             f"({len(stale)} bundle file(s) stale)"
         )
-    return Source(tuple(result.services), result.trees, result.bundle)
+    return Source(tuple(result.services), result.trees, result.bundle, settings)
 
 
 def _read(path: Path) -> str | None:
