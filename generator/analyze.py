@@ -47,11 +47,29 @@ class Analysis:
                     raw.append((path, method, item))
         crud = self._crud_map([(p, m) for p, m, _ in raw])
         ops = [self._operation(path, method, item, crud.get((path, method))) for path, method, item in raw]
+        self._warn_unused_schemes(ops)
         ids = [op.operation_id for op in ops]
         for op in ops:
             if ids.count(op.operation_id) > 1:
                 raise SpecError(self.file, f"operationId {op.operation_id!r} is used twice", at=op.pointer)
         return ops
+
+    def _warn_unused_schemes(self, ops: list[Operation]) -> None:
+        """A scheme declared but applied nowhere usually means the author forgot `security`."""
+        used: set[str] = set()
+        for requirement in self.spec.get("security") or []:
+            used |= set(requirement)
+        for item in (self.spec.get("paths") or {}).values():
+            for method in METHODS:
+                for requirement in (item.get(method) or {}).get("security") or []:
+                    used |= set(requirement)
+        public = [op.operation_id for op in ops if op.api_key_header is None]
+        for name in (self.spec.get("components") or {}).get("securitySchemes") or {}:
+            if name not in used and public:
+                self.warn(
+                    pointer("components", "securitySchemes", name),
+                    f"declared but applied to no operation; these operations stay public: {', '.join(public)}",
+                )
 
     def _operation(self, path: str, method: str, item: dict[str, Any], crud: Crud | None) -> Operation:
         op = item[method]

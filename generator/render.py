@@ -68,6 +68,7 @@ def _routes(service: Service, version: ApiVersion) -> str:
         "routes.py.j2",
         service=service,
         version=version,
+        operations=sorted(version.operations, key=_route_order),
         collections=collections,
         tables=bool(collections),
         stubs=stubs,
@@ -78,6 +79,11 @@ def _routes(service: Service, version: ApiVersion) -> str:
     star = "from .models import *  # noqa: F403\n"
     explicit = f"from .models import {', '.join(names)}\n" if names else ""
     return source.replace(star, explicit)
+
+
+def _route_order(op: Operation) -> tuple[bool, ...]:
+    """Literal segments before templated ones, as OpenAPI matches paths; Starlette tries routes in order."""
+    return tuple("{" in segment for segment in op.path.strip("/").split("/"))
 
 
 def _test_data(service: Service, version: ApiVersion) -> tuple[list[dict], list[dict]]:
