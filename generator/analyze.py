@@ -95,7 +95,7 @@ class Analysis:
         if not documents_4xx:
             self.warn(at, f"documents no 4xx response; a malformed request to {operation_id} gets an undocumented 422")
         security = op.get("security", self.spec.get("security")) or []
-        header = self._api_key_header(security)
+        header, scheme = self._api_key_header(security)
         if header and "401" not in statuses:
             self.warn(at, "requires an API key but documents no 401; a request without one gets an undocumented 401")
         if crud is not None and crud.kind in ("get", "patch", "put", "delete") and "404" not in statuses:
@@ -124,6 +124,7 @@ class Analysis:
             not_found_status=404,
             error_shape=self._error_shape(op, responses, at),
             api_key_header=header,
+            api_key_scheme=scheme,
             crud=crud if self._crud_fits(crud, path_params, body_model, at) else None,
             documents_4xx=documents_4xx,
         )
@@ -209,14 +210,15 @@ class Analysis:
             return ErrorShape(response.model, code, code_is_int, message, details)
         return ErrorShape(None, "errorCode", False, "message", "details")
 
-    def _api_key_header(self, security: list[dict[str, Any]]) -> str | None:
+    def _api_key_header(self, security: list[dict[str, Any]]) -> tuple[str | None, str | None]:
+        """(header, scheme name) of the first apiKey scheme the operation requires."""
         schemes = (self.spec.get("components") or {}).get("securitySchemes") or {}
         for requirement in security:
             for name in requirement:
                 scheme = resolve(self.spec, schemes.get(name) or {})
                 if scheme.get("type") == "apiKey":
-                    return scheme["name"]
-        return None
+                    return scheme["name"], name
+        return None, None
 
     # -- CRUD resources ---------------------------------------------------------------------------
 

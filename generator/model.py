@@ -86,6 +86,7 @@ class Operation:
     api_key_header: str | None
     crud: Crud | None
     documents_4xx: bool
+    api_key_scheme: str | None = None
 
     @property
     def is_stub(self) -> bool:
