@@ -10,7 +10,7 @@ from .errors import SpecError, pointer
 from .examples import minimal_instance
 from .model import ApiVersion, Crud, DocumentedResponse, ErrorShape, Filter, Operation, Param
 from .naming import singular, snake
-from .validate import METHODS, resolve
+from .validate import IGNORED_HEADERS, METHODS, resolve
 
 _SCALAR = {"integer": "int", "number": "float", "string": "str", "boolean": "bool"}
 _SORT_PARAMS = ("sortBy", "sort", "orderBy", "sort_by", "order_by")
@@ -80,6 +80,7 @@ class Analysis:
         params = self._params(item, op, at)
         path_params = tuple(p for p in params if p.location == "path")
         query_params = tuple(p for p in params if p.location == "query")
+        header_params = tuple(p for p in params if p.location == "header")
         query_model = self.classes.get(at + "#query") if query_params else None
         body_model, body_required, body_pointer, body_example = self._body(op, at)
         responses = self._responses(op, at)
@@ -89,6 +90,7 @@ class Analysis:
             raise SpecError(self.file, "documents no 2xx response", at=pointer("paths", path, method, "responses"))
         success_status = int(success[0])
         success_model = next(r.model for r in responses if r.status == success[0])
+        success_media = self._success_media(op, success[0])
         documents_4xx = any(s.startswith("4") for s in statuses)
         validation_status = 400 if "400" in statuses else 422
         path_status = 400 if "400" in statuses else (404 if "404" in statuses else 422)
@@ -125,7 +127,9 @@ class Analysis:
             error_shape=self._error_shape(op, responses, at),
             api_key_header=header,
             api_key_scheme=scheme,
-            crud=crud if self._crud_fits(crud, path_params, body_model, at) else None,
+            header_params=header_params,
+            success_media=success_media,
+            crud=crud if success_media == "application/json" and self._crud_fits(crud, path_params, body_model, at) else None,
             documents_4xx=documents_4xx,
         )
 
@@ -133,6 +137,8 @@ class Analysis:
         merged: dict[tuple[str, str], dict[str, Any]] = {}
         for raw in (*(item.get("parameters") or ()), *(op.get("parameters") or ())):
             param = resolve(self.spec, raw)
+            if param["in"] == "header" and param["name"].lower() in IGNORED_HEADERS:
+                continue
             merged[(param["name"], param["in"])] = param
         params = []
         for (name, location), param in merged.items():
@@ -166,6 +172,14 @@ class Analysis:
         schema = media["schema"]
         model = self.model_for(schema_at, schema) or "dict[str, Any]"
         return model, bool(body.get("required")), schema_at, minimal_instance(self.spec, schema)
+
+    def _success_media(self, op: dict[str, Any], status: str) -> str:
+        """JSON when the success response offers it (or no body), else its first text/* type."""
+        response = resolve(self.spec, op["responses"][_status_key(op, status)])
+        content = response.get("content") or {}
+        if not content or "application/json" in content:
+            return "application/json"
+        return next(iter(content))
 
     def _responses(self, op: dict[str, Any], at: str) -> tuple[DocumentedResponse, ...]:
         out = []

@@ -97,6 +97,7 @@ def _test_data(service: Service, version: ApiVersion) -> tuple[list[dict], list[
             "path": op.path,
             "path_params": [p.name for p in op.path_params],
             "query": {p.name: p.example for p in op.query_params if p.required},
+            "headers": {p.name: str(p.example) for p in op.header_params if p.required},
             "api_key_header": op.api_key_header,
             "has_body": op.body_pointer is not None,
             "body_example": op.body_example if op.body_pointer else None,

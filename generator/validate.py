@@ -13,6 +13,8 @@ from openapi_spec_validator.validation.exceptions import OpenAPIValidationError
 from .errors import SpecError, pointer
 
 METHODS = ("get", "post", "put", "patch", "delete")
+# OpenAPI 3.x, Parameter Object: header parameters of these names SHALL be ignored.
+IGNORED_HEADERS = ("accept", "content-type", "authorization")
 _UNRESOLVED = re.compile(r"Path parameter '(?P<name>[^']+)' for '(?P<method>\w+)' operation in '(?P<path>[^']+)'")
 
 
@@ -136,7 +138,7 @@ def _unsupported(spec: dict[str, Any]) -> Iterator[tuple[str, str]]:
             for status, response in (op.get("responses") or {}).items():
                 response = resolve(spec, response)
                 for media in response.get("content") or {}:
-                    if media != "application/json":
+                    if media != "application/json" and not media.startswith("text/"):
                         yield (
                             f"response media type {media!r}",
                             pointer(*base, "responses", status, "content", media),
@@ -147,8 +149,8 @@ def _unsupported_parameter(
     spec: dict[str, Any], param: dict[str, Any], trail: tuple[Any, ...]
 ) -> Iterator[tuple[str, str]]:
     param = resolve(spec, param)
-    if param.get("in") not in ("path", "query"):
-        yield f"{param.get('in')} parameter {param.get('name')!r} (path and query are supported)", pointer(*trail)
+    if param.get("in") not in ("path", "query", "header"):
+        yield f"{param.get('in')} parameter {param.get('name')!r} (path, query and header are supported)", pointer(*trail)
     elif "content" in param:
         yield f"parameter {param.get('name')!r} described by 'content' instead of 'schema'", pointer(*trail, "content")
 
