@@ -129,7 +129,7 @@ class Analysis:
             api_key_scheme=scheme,
             header_params=header_params,
             success_media=success_media,
-            crud=crud if success_media == "application/json" and self._crud_fits(crud, path_params, body_model, at) else None,
+            crud=crud if self._crud_fits(crud, path_params, body_model, success_media, at) else None,
             documents_4xx=documents_4xx,
         )
 
@@ -345,8 +345,13 @@ class Analysis:
                     return Filter(name, field, "any_eq", sub)
         return None
 
-    def _crud_fits(self, crud: Crud | None, path_params: tuple[Param, ...], body_model: str | None, at: str) -> bool:
+    def _crud_fits(
+        self, crud: Crud | None, path_params: tuple[Param, ...], body_model: str | None, media: str, at: str
+    ) -> bool:
         if crud is None:
+            return False
+        if media != "application/json":
+            self.warn(at, f"the success response is {media}, not a JSON resource; left as a stub")
             return False
         if crud.kind in ("get", "patch", "put", "delete") and (
             len(path_params) != 1 or path_params[0].py_type != "int"

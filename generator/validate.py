@@ -150,7 +150,10 @@ def _unsupported_parameter(
 ) -> Iterator[tuple[str, str]]:
     param = resolve(spec, param)
     if param.get("in") not in ("path", "query", "header"):
-        yield f"{param.get('in')} parameter {param.get('name')!r} (path, query and header are supported)", pointer(*trail)
+        yield (
+            f"{param.get('in')} parameter {param.get('name')!r} (path, query and header are supported)",
+            pointer(*trail),
+        )
     elif "content" in param:
         yield f"parameter {param.get('name')!r} described by 'content' instead of 'schema'", pointer(*trail, "content")
 
