@@ -16,11 +16,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from generator.bundle.envfiles import Secrets  # noqa: E402
 from generator.bundle.files import BUNDLE_FILES  # noqa: E402
 from generator.bundle.tools import compose_binary  # noqa: E402
 from provision import DeployOptions, deploy  # noqa: E402
 from provision.connection import Host, Target, load_key  # noqa: E402
+from provision.envfiles import Secrets  # noqa: E402
 from provision.release import build_release  # noqa: E402
 from tests.sshd import start_sshd  # noqa: E402
 

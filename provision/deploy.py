@@ -10,13 +10,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from generator.bundle.compose import DATABASE, INFRASTRUCTURE, INIT_SCRIPT_IN_CONTAINER
+from generator.contract import DATABASE, INFRASTRUCTURE, INIT_SCRIPT_IN_CONTAINER
 
 from .compose import compose, up
 from .connection import Host, Target, load_key
 from .errors import DeployError
 from .health import log_tail, wait_healthy
-from .layout import Layout
+from .layout import DEFAULT_ROOT, Layout
 from .lock import Lock, who
 from .release import MANIFEST, Release
 
@@ -27,7 +27,7 @@ Progress = Callable[[str], None]
 class DeployOptions:
     target: Target
     private_key: str
-    root: str = "/srv/fountainai"
+    root: str = DEFAULT_ROOT
     keep: int = 5
     lock_ttl: float = 900.0
     health_timeout: float = 120.0
@@ -47,7 +47,7 @@ def _q(path: str) -> str:
     return shlex.quote(path)
 
 
-class Session:
+class HostContext:
     """One connection, one layout, the steps shared by deploy and rollback."""
 
     def __init__(self, options: DeployOptions, progress: Progress):
@@ -56,7 +56,7 @@ class Session:
         self.say = progress
         self.host = Host(options.target, load_key(options.private_key))
 
-    def __enter__(self) -> Session:
+    def __enter__(self) -> HostContext:
         self._until_ready(self.host.open, "reachable")
         return self
 
@@ -179,7 +179,7 @@ class Session:
         return "\n".join(tails)
 
 
-def _locked(session: Session, step: Callable[[], Outcome]) -> Outcome:
+def _locked(session: HostContext, step: Callable[[], Outcome]) -> Outcome:
     lock = Lock(session.host, session.layout, session.options.lock_ttl)
     lock.acquire()
     if lock.stale_owner:
@@ -192,7 +192,7 @@ def _locked(session: Session, step: Callable[[], Outcome]) -> Outcome:
 
 def deploy(options: DeployOptions, release: Release, progress: Progress = lambda _: None) -> Outcome:
     """Upload, pull, switch, check; on a failed check switch back. Raises DeployError with the reason."""
-    with Session(options, progress) as s:
+    with HostContext(options, progress) as s:
         s.say(f"connected to {s.host.where}")
         s.preflight()
 
@@ -246,7 +246,7 @@ def deploy(options: DeployOptions, release: Release, progress: Progress = lambda
 
 def rollback(options: DeployOptions, to: str | None = None, progress: Progress = lambda _: None) -> Outcome:
     """Switch back to the previous release (or a named one still on the host) and check it."""
-    with Session(options, progress) as s:
+    with HostContext(options, progress) as s:
         s.preflight()
 
         def step() -> Outcome:
@@ -271,7 +271,7 @@ def rollback(options: DeployOptions, to: str | None = None, progress: Progress =
 
 def prepare(options: DeployOptions) -> dict[str, object]:
     """Idempotent host check and setup: Docker with Compose present, the release layout, free disk."""
-    with Session(options, lambda _: None) as s:
+    with HostContext(options, lambda _: None) as s:
         s.preflight()
         _, version, _ = s.host.run("docker compose version")
         _, whoami, _ = s.host.run("id -un")
@@ -287,7 +287,7 @@ def prepare(options: DeployOptions) -> dict[str, object]:
 
 def status(options: DeployOptions) -> dict[str, object]:
     """What runs on the host: current and previous release, all releases, the lock, unhealthy services."""
-    with Session(options, lambda _: None) as s:
+    with HostContext(options, lambda _: None) as s:
         lay = s.layout
         current = s.current()
         _, out, _ = s.host.run(f"ls -1t {_q(lay.releases)}/*/.complete 2>/dev/null", check=False)

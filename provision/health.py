@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import time
 
-from generator.bundle.compose import APP_PORT, GATEWAY
+from generator.contract import APP_PORT, GATEWAY
 
 from .compose import compose
 from .connection import Host

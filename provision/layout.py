@@ -6,6 +6,7 @@ import posixpath
 from dataclasses import dataclass
 
 PROJECT = "fountainai"
+DEFAULT_ROOT = "/srv/fountainai"
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 SHARED_SPECS = ROOT.parent / "shared" / "specs"
 PROJECT_SPECS = ROOT / "specs"
-FOUNTAIN = [sys.executable, "-m", "generator.cli"]
+FOUNTAIN = [sys.executable, "-m", "fountain"]
 
 
 def run_fountain(*args: str, cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
