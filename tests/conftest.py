@@ -23,3 +23,7 @@ def project(tmp_path: Path) -> Path:
     """An empty project folder: services/ stubs land here."""
     (tmp_path / "services").mkdir()
     return tmp_path
+
+
+# tests/golden/ holds generated trees (with their own tests): compared as bytes, never collected or run here.
+collect_ignore_glob = ["golden/*"]
