@@ -15,7 +15,7 @@ EXTRA_SPECS_SETTING = "FOUNTAIN_EXTRA_SPECS"
 _EXTRA = os.environ.get(EXTRA_SPECS_SETTING, "").strip()
 EXTRA_SPECS = Path(_EXTRA).resolve() if _EXTRA else Path("/nonexistent-extra-specs")
 extra_specs = pytest.mark.extra_specs
-FOUNTAIN = [sys.executable, "-m", "generator.cli"]
+FOUNTAIN = [sys.executable, "-m", "fountain"]
 
 
 def run_fountain(*args: str, cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
@@ -28,6 +28,10 @@ def project(tmp_path: Path) -> Path:
     """An empty project folder: services/ stubs land here."""
     (tmp_path / "services").mkdir()
     return tmp_path
+
+
+# tests/golden/ holds generated trees (with their own tests): compared as bytes, never collected or run here.
+collect_ignore_glob = ["golden/*"]
 
 
 def pytest_configure(config: pytest.Config) -> None:

@@ -14,7 +14,7 @@ from fastapi.testclient import TestClient
 
 from generator import generate
 from generator.discover import slugify
-from generator.services import package_name
+from generator.specs import package_name
 
 from .conftest import run_fountain
 
@@ -339,7 +339,7 @@ def test_text_responses_and_header_parameters_are_served(project: Path):
         }
     )
     path = _write(project, "texts", spec)
-    first = run_fountain("generate", str(path), "-o", "out", cwd=project)
+    first = run_fountain("generate", str(path), "-o", "out", "--handlers", "services", cwd=project)
     assert first.returncode == 0, first.stderr
     stub = project / "services" / "texts" / "v1" / "page.py"
     source = stub.read_text()

@@ -14,7 +14,7 @@ from fastapi_offline import FastAPIOffline
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .db import Database
-from .errors import ErrorPolicy, install_error_handlers
+from .errors import ErrorMapping, install_error_handlers
 
 
 @dataclass(frozen=True)
@@ -113,7 +113,7 @@ def _serve_what_the_service_does(app: FastAPI, versions: list[VersionMount]) -> 
 def _true_errors(schema: dict[str, Any], versions: list[VersionMount]) -> dict[str, Any]:
     routes = [(f"/{v.label}{r.path_format}", r) for v in versions for r in v.router.routes if isinstance(r, APIRoute)]
     for path, route in routes:
-        rules: ErrorPolicy | None = getattr(route.endpoint, "error_policy", None)
+        rules: ErrorMapping | None = getattr(route.endpoint, "error_mapping", None)
         for method in route.methods:
             responses = schema["paths"].get(path, {}).get(method.lower(), {}).get("responses", {})
             if "422" not in responses or any(str(k) == "422" for k in route.responses):
@@ -136,7 +136,7 @@ def _true_errors(schema: dict[str, Any], versions: list[VersionMount]) -> dict[s
     return schema
 
 
-def _error_schema(rules: ErrorPolicy) -> dict[str, Any]:
+def _error_schema(rules: ErrorMapping) -> dict[str, Any]:
     props: dict[str, Any] = {}
     if rules.code:
         props[rules.code] = {"type": "integer" if rules.code_is_int else "string"}
