@@ -11,6 +11,8 @@ RUNTIME = (
     "openapi-schema-validator==0.9.0",
     # Swagger UI's assets for /docs, served by the service itself (no CDN).
     "fastapi-offline==1.7.7",
+    # datamodel-code-generator types `format: email` as pydantic's EmailStr, which needs it.
+    "email-validator==2.4.0",
 )
 TEST = (
     "pytest==9.2.0",

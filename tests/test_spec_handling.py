@@ -272,11 +272,12 @@ def test_body_that_is_not_utf8_gets_the_operations_own_answer(project: Path):
 def test_generated_stub_test_honours_format_and_pattern(project: Path):
     schema = {
         "type": "object",
-        "required": ["url", "code", "when"],
+        "required": ["url", "code", "when", "mail"],
         "properties": {
             "url": {"type": "string", "format": "uri"},
             "code": {"type": "string", "pattern": "^[A-Z]{3}-[0-9]{2}$"},
             "when": {"type": "string", "format": "date-time"},
+            "mail": {"type": "string", "format": "email"},
         },
     }
     spec = _post(schema, {"201": {"description": "ok"}, "400": ERROR})
