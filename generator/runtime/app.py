@@ -111,6 +111,7 @@ def _serve_what_the_service_does(app: FastAPI, versions: list[VersionMount]) -> 
 
 
 def _true_errors(schema: dict[str, Any], versions: list[VersionMount]) -> dict[str, Any]:
+    """Drop FastAPI's added 422 where the operation answers otherwise; where it does answer 422, use its shape."""
     routes = [(f"/{v.label}{r.path_format}", r) for v in versions for r in v.router.routes if isinstance(r, APIRoute)]
     for path, route in routes:
         rules: ErrorMapping | None = getattr(route.endpoint, "error_mapping", None)
@@ -137,6 +138,7 @@ def _true_errors(schema: dict[str, Any], versions: list[VersionMount]) -> dict[s
 
 
 def _error_schema(rules: ErrorMapping) -> dict[str, Any]:
+    """The JSON schema of the error body an ErrorMapping produces."""
     props: dict[str, Any] = {}
     if rules.code:
         props[rules.code] = {"type": "integer" if rules.code_is_int else "string"}
