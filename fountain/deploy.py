@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 
 from provision import DeployError, deploy
-from provision.envfiles import Secrets
+from provision.envfiles import SECRETS_FORMAT, Secrets
 from provision.release import build_release
 
 from .console import console
@@ -16,23 +16,31 @@ from .host_options import add_host_arguments, deploy_options, private_file, stdi
 
 def register(sub: argparse._SubParsersAction) -> None:
     dep = sub.add_parser(
-        "deploy", help="deploy the bundle to a host over SSH (atomic, checked, rolled back on failure)"
+        "deploy",
+        help="deploy the bundle to a host over SSH (atomic, checked, rolled back on failure)",
+        epilog=f'The secrets (--secrets-file, or the stdin JSON\'s "secrets") are one JSON object: {SECRETS_FORMAT}',
     )
     add_host_arguments(dep)
     dep.add_argument("--bundle", type=Path, default=Path("."), help="folder holding compose/ and kong/")
-    dep.add_argument("--secrets-file", type=Path, help="JSON file of the secrets (mode 0600)")
+    dep.add_argument("--secrets-file", type=Path, help="JSON file of the secrets, mode 0600 (format below)")
     dep.set_defaults(func=run)
 
 
 def secrets(args: argparse.Namespace, given: dict) -> Secrets:
     """The secrets from the stdin JSON, else from --secrets-file."""
-    raw = given.get("secrets")
+    raw, source = given.get("secrets"), "stdin: secrets"
     if raw is None and args.secrets_file:
-        raw = json.loads(private_file(args.secrets_file))
+        source = str(args.secrets_file)
+        try:
+            raw = json.loads(private_file(args.secrets_file))
+        except json.JSONDecodeError as error:
+            raise DeployError(
+                f"{source}: not JSON ({error.msg} at line {error.lineno}); expected {SECRETS_FORMAT}"
+            ) from None
     if raw is None:
         raise DeployError("no secrets: pass --secrets-file FILE or --secrets-stdin")
     try:
-        return Secrets.from_json(raw)
+        return Secrets.from_json(raw, source)
     except ValueError as error:
         raise DeployError(str(error)) from None
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import logging
 import shlex
 from dataclasses import dataclass
 from pathlib import Path
@@ -12,6 +13,10 @@ from fabric import Connection
 from invoke.exceptions import UnexpectedExit
 
 from .errors import DeployError
+
+# paramiko logs a failed handshake with its traceback to stderr (through logging's last-resort handler);
+# every failure here becomes one DeployError line instead, so its records go nowhere.
+logging.getLogger("paramiko").addHandler(logging.NullHandler())
 
 
 @dataclass(frozen=True)
@@ -97,6 +102,8 @@ class Host:
                 raise DeployError(
                     f"{self.where}: unknown host key; check it and rerun with --accept-new-host-key"
                 ) from None
+            if "protocol banner" in str(error):
+                raise DeployError(f"{self.where}: no SSH server answers on this port ({error})") from None
             raise DeployError(f"{self.where}: SSH failed: {error}") from None
         except (TimeoutError, OSError) as error:
             # paramiko wraps per-address failures (NoValidConnectionsError); the first one says why.

@@ -8,6 +8,7 @@ which holds the one try/except and writes the one audit line of any outcome (Kam
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextlib import suppress
 from dataclasses import dataclass
 
 from . import commands
@@ -70,8 +71,10 @@ class _Runbook:
             raise AssertionError(f"{self.action}: the runbook ended without an outcome")  # a bug in the list
         except BaseException as error:
             # A refused lock touched nothing, and only the lock holder writes the audit log.
-            if self.host_lock.held:
-                self.ctx.audit(self.action, self.release, getattr(error, "audit", f"failed:{step}"))
+            # Best effort: when the connection itself is gone, the step's own error is the one to report.
+            with suppress(DeployError):
+                if self.host_lock.held:
+                    self.ctx.audit(self.action, self.release, getattr(error, "audit", f"failed:{step}"))
             raise
         finally:
             if self.host_lock.held:

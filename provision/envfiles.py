@@ -7,9 +7,37 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
 
+from pydantic import BaseModel, ConfigDict, ValidationError
+
 from generator.contract import DATABASE, GATEWAY, bundle_services, env_file, password_variable
 
 from .gateway_keys import runtime_config
+
+SECRETS_FORMAT = (
+    '{"database_passwords": {SERVICE: PASSWORD, ...}, "consumer_keys": {CONSUMER: KEY, ...}, '
+    '"postgres_password": PASSWORD, "logging_key": KEY (optional), "extra": {SERVICE: {VARIABLE: VALUE}} (optional)}'
+)
+
+
+class _SecretsJson(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    database_passwords: dict[str, str]
+    consumer_keys: dict[str, str]
+    postgres_password: str
+    logging_key: str | None = None
+    extra: dict[str, dict[str, str]] | None = None
+
+
+def _problems(error: ValidationError) -> str:
+    """Every problem at once: the missing keys in one list, then each other one with its JSON pointer."""
+    missing = [str(e["loc"][0]) for e in error.errors() if e["type"] == "missing"]
+    others = [
+        f"/{'/'.join(str(p) for p in e['loc'])}: {e['msg'].lower()}" if e["loc"] else e["msg"].lower()
+        for e in error.errors()
+        if e["type"] != "missing"
+    ]
+    return "; ".join(([f"missing {', '.join(missing)}"] if missing else []) + others)
 
 
 @dataclass(frozen=True)
@@ -23,18 +51,13 @@ class Secrets:
     extra: dict[str, dict[str, str]] = field(default_factory=dict)
 
     @classmethod
-    def from_json(cls, data: dict[str, Any]) -> Secrets:
-        """From the JSON the Pulumi program (or an operator's secrets file) provides."""
+    def from_json(cls, data: Any, source: str = "secrets") -> Secrets:
+        """From the JSON the Pulumi program (or an operator's secrets file) provides; see SECRETS_FORMAT."""
         try:
-            return cls(
-                database_passwords=dict(data["database_passwords"]),
-                consumer_keys=dict(data["consumer_keys"]),
-                postgres_password=str(data["postgres_password"]),
-                logging_key=data.get("logging_key"),
-                extra={k: dict(v) for k, v in (data.get("extra") or {}).items()},
-            )
-        except (KeyError, TypeError, ValueError) as error:
-            raise ValueError(f"secrets: missing or malformed {error}") from None
+            valid = _SecretsJson.model_validate(data)
+        except ValidationError as error:
+            raise ValueError(f"{source}: {_problems(error)}; expected {SECRETS_FORMAT}") from None
+        return cls(**{**valid.model_dump(), "extra": valid.extra or {}})
 
     def values(self) -> list[str]:
         found = [*self.database_passwords.values(), *self.consumer_keys.values(), self.postgres_password]

@@ -342,3 +342,43 @@ def test_full_disk_is_refused(host: Sshd, options: DeployOptions, releases):
     with pytest.raises(DeployError, match=r": disk full: \d+ MB free under .*, a deploy needs 1000000000 MB$"):
         deploy(greedy, releases["two"])
     assert_serves(host, options, releases["one"].name)
+
+
+def test_sshd_leaves_no_keys_and_no_user_behind():
+    """stop() removes the work folder (it holds private keys) and, as root, the deploy user it created."""
+    import pwd
+
+    server = start_sshd(str(compose_binary()), with_docker=False)
+    work, user = server.workdir, server.user
+    assert (work / "client_key").is_file()
+    server.stop()
+    assert not work.exists()
+    if os.geteuid() == 0:
+        with pytest.raises(KeyError):
+            pwd.getpwnam(user)
+        assert not Path(f"/home/{user}").exists()
+
+
+def test_every_outcome_is_one_audit_line(host: Sshd, options: DeployOptions, releases):
+    """The runbook audits a failed step in one line; a deploy refused at the lock touched nothing and writes none."""
+    _ensure(options, releases["one"])
+    audit = Path(host.root) / "audit.log"
+    before = audit.read_text().splitlines()
+    host.faults(pull_fail=["-missing"])
+    with pytest.raises(DeployError, match="pulling images failed"):
+        deploy(options, releases["unpullable"])
+    host.faults()
+    after_pull = audit.read_text().splitlines()
+    assert after_pull[: len(before)] == before and len(after_pull) == len(before) + 1
+    assert after_pull[-1].endswith(f" deploy {releases['unpullable'].name} pull-failed")
+    lock = Path(host.root) / "deploy.lock"
+    lock.mkdir()
+    (lock / "owner").write_text(f"alice@laptop {time.time():.0f} 1 cafe\n")
+    _give_to_deploy_user(host, lock, lock / "owner")
+    try:
+        with pytest.raises(DeployError, match="is locked by alice@laptop"):
+            deploy(options, releases["two"])
+    finally:
+        shutil.rmtree(lock)
+    assert audit.read_text().splitlines() == after_pull
+    assert_serves(host, options, releases["one"].name)
