@@ -13,6 +13,7 @@ import pytest
 from stacks import policies
 from stacks.config import ConfigError
 
+from .pulumi_cli import CliConfigError
 from .pulumi_harness import SECRET_CONFIG, Run, configure, run_program
 
 HOST_TYPES = {
@@ -86,7 +87,8 @@ def test_ephemeral_stack_is_small_self_contained_and_named_after_itself(dev: Run
     counts = Counter(r.type for r in ephemeral.recorder.resources)
     assert not any(t.startswith("github:") for t in counts), "an ephemeral stack leaves the repositories out"
     assert {t: counts[t] for t in HOST_TYPES} == HOST_TYPES
-    assert _one(ephemeral, "aws:lightsail/instance:Instance").inputs["bundleId"] == "nano_3_0"
+    # The smallest plan the bundle's memory limits fit (see test_pulumi_real_rules for the check).
+    assert _one(ephemeral, "aws:lightsail/instance:Instance").inputs["bundleId"] == "small_3_0"
     assert all(r.name.startswith("pr-42-") for r in ephemeral.recorder.resources)
     names = _physical_names(ephemeral)
     assert names and all("pr-42" in n for n in names), names
@@ -263,13 +265,26 @@ def test_cost_guard_fails_over_budget():
 
 
 def test_missing_required_config_names_the_key():
-    with pytest.raises(ConfigError, match=r"^fountainai:adminCidrs is required: CIDR blocks allowed to reach SSH"):
+    # The CLI stops first (pulumi_cli); the program's own message covers runs without the CLI's step.
+    with pytest.raises(CliConfigError, match=r"^Stack 'dev' is missing configuration value 'adminCidrs'$"):
         run_program("dev", {"adminCidrs": None})
+    from stacks.config import load_config
+
+    configure("dev")
+    pulumi.runtime.set_all_config({"fountainai:githubOwner": "o"}, [])
+    with pytest.raises(ConfigError, match=r"^fountainai:adminCidrs is required: CIDR blocks allowed to reach SSH"):
+        load_config()
 
 
 def test_missing_secret_config_names_the_key():
-    with pytest.raises(ConfigError, match=r"^fountainai:openaiApiKey is required: .*pulumi config set --secret"):
+    with pytest.raises(CliConfigError, match=r"^Stack 'dev' is missing configuration value 'openaiApiKey'$"):
         run_program("dev", secret={"openaiApiKey": None})
+    from stacks.config import load_config
+
+    configure("dev")
+    pulumi.runtime.set_all_config({"fountainai:adminCidrs": '["203.0.113.7/32"]', "fountainai:githubOwner": "o"}, [])
+    with pytest.raises(ConfigError, match=r"^fountainai:openaiApiKey is required: .*pulumi config set --secret"):
+        load_config()
 
 
 @pytest.mark.parametrize(
@@ -279,11 +294,11 @@ def test_missing_secret_config_names_the_key():
         ({"adminCidrs": '["not-an-ip"]'}, "fountainai:adminCidrs: 'not-an-ip' is not a CIDR block"),
         ({"bundle": "huge_9_0"}, "fountainai:bundle: 'huge_9_0' has no price in fountainai:prices"),
         ({"snapshotTime": "3am"}, "fountainai:snapshotTime: '3am' is not a whole hour like 03:00"),
-        ({"budgetEur": "lots"}, "fountainai:budgetEur"),
+        ({"budgetEur": "lots"}, "Stack 'dev' with configuration key 'budgetEur' must be of type 'integer'"),
     ],
 )
 def test_invalid_config_names_the_key(config: dict, message: str):
-    with pytest.raises(ConfigError) as error:
+    with pytest.raises((ConfigError, CliConfigError)) as error:
         run_program("dev", config)
     assert str(error.value).startswith(message)
 
