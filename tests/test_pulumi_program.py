@@ -136,6 +136,14 @@ def test_security_policies_hold_for_the_program(dev: Run, ephemeral: Run):
             {"portInfos": [{"fromPort": 22, "toPort": 22, "protocol": "tcp", "cidrs": ["192.0.2.0/24"]}]},
             "outside the admin CIDRs",
         ),
+        (  # the whole internet in two halves
+            {"portInfos": [{"fromPort": 22, "toPort": 22, "protocol": "tcp", "cidrs": ["0.0.0.0/1", "128.0.0.0/1"]}]},
+            "port 22 is open to the whole internet",
+        ),
+        (
+            {"portInfos": [{"fromPort": 22, "toPort": 22, "protocol": "tcp", "ipv6Cidrs": ["::/1", "8000::/1"]}]},
+            "port 22 is open to the whole internet",
+        ),
     ],
 )
 def test_port_policy_catches(props: dict, expected: str):
@@ -152,6 +160,51 @@ def test_repository_policies_catch():
         "the default branch must require the service's CI check",
         "the default branch must require pull requests",
     ]
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        (
+            {"bypassActors": [{"actorId": 42, "actorType": "Team", "bypassMode": "always"}]},
+            "only the Admin repository role may bypass the ruleset, not Team 42",
+        ),
+        (
+            {
+                "rules": {
+                    "pullRequest": {"requiredApprovingReviewCount": 0},
+                    "requiredStatusChecks": {"requiredChecks": [{"context": "test"}]},
+                }
+            },
+            "the default branch must require at least one approving review",
+        ),
+    ],
+)
+def test_ruleset_policy_catches_bypass_and_zero_reviews(dev: Run, change: dict, expected: str):
+    ruleset = dev.recorder.of_type("github:index/repositoryRuleset:RepositoryRuleset")[0].inputs
+    assert policies.ruleset(ruleset) == []
+    assert policies.ruleset({**ruleset, **change}) == [expected]
+
+
+def test_host_without_public_ports_is_caught(dev: Run):
+    resources = [(r.type, r.inputs) for r in dev.recorder.resources]
+    assert policies.stack_problems(resources) == []
+    without = [(t, p) for t, p in resources if t != "aws:lightsail/instancePublicPorts:InstancePublicPorts"]
+    assert policies.stack_problems(without) == [
+        "Lightsail instance 'fountainai-dev-host' has no InstancePublicPorts: it keeps the default firewall "
+        "(22 open to all)"
+    ]
+
+
+def test_command_environment_and_urls_with_secrets_are_caught(dev: Run):
+    command = dev.recorder.of_type("command:local:Command")[0].inputs
+    assert policies.validate("command:local:Command", command) == []
+    leaky = {**command, "environment": {"DATABASE_URL": "postgresql+psycopg://svc:s3cr3tpass@db:5432/svc"}}
+    assert len(policies.validate("command:local:Command", leaky)) == 1
+    keyed = {**command, "environment": {"AWS_ACCESS_KEY_ID": "AKIAIOSFODNN7EXAMPLE"}}
+    assert len(policies.validate("command:local:Command", keyed)) == 1
+    assert policies.secret_like("f", "aws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY")
+    assert policies.secret_like("f", "url: sqlite:///./character.db") == []
 
 
 def test_secret_looking_content_is_caught():
@@ -174,7 +227,13 @@ def test_policy_pack_runs_the_same_rules():
     )
     by_name["lightsail-ports"].validate(args, lambda message, urn=None: reported.append(message))
     assert reported == ["port 8001 must not be open (only 22 from the admin CIDRs, 80 and 443)"]
+    stack = SimpleNamespace(
+        resources=[SimpleNamespace(resource_type="aws:lightsail/instance:Instance", props={"name": "h"})]
+    )
+    by_name["host-has-firewall"].validate(stack, lambda message, urn=None: reported.append(message))
+    assert reported[1].startswith("Lightsail instance 'h' has no InstancePublicPorts")
     assert set(by_name) == {
+        "host-has-firewall",
         "lightsail-ports",
         "private-repositories",
         "protected-default-branch",
