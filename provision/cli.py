@@ -15,6 +15,7 @@ from generator.bundle.envfiles import Secrets
 from .connection import Target
 from .deploy import DeployOptions, deploy, prepare, rollback, status
 from .errors import DeployError
+from .registry import Credentials
 from .release import build_release
 
 console = Console(stderr=True, soft_wrap=True, highlight=False)
@@ -43,6 +44,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     _host_arguments(dep)
     dep.add_argument("--bundle", type=Path, default=Path("."), help="folder holding compose/ and kong/")
     dep.add_argument("--secrets-file", type=Path, help="JSON file of the secrets (mode 0600)")
+    dep.add_argument(
+        "--image-timeout", type=float, default=600, help="seconds to wait for the images' tags in the registry"
+    )
     dep.set_defaults(func=cmd_deploy)
     back = sub.add_parser("rollback", help="switch the host back to the previous (or a named) release")
     _host_arguments(back)
@@ -78,8 +82,19 @@ def _options(args: argparse.Namespace, given: dict) -> DeployOptions:
     if not key:
         raise DeployError("no SSH key: pass --identity FILE or ssh_private_key in the --secrets-stdin JSON")
     target = Target(args.host, args.user, args.port, args.known_hosts, args.accept_new_host_key)
+    registry = given.get("registry")
     return DeployOptions(
-        target, key, args.root, args.keep, args.lock_ttl, args.health_timeout, args.min_free_mb, args.wait_ready
+        target,
+        key,
+        args.root,
+        args.keep,
+        args.lock_ttl,
+        args.health_timeout,
+        args.min_free_mb,
+        args.wait_ready,
+        # {"username", "password"} in the stdin JSON: wait for the images and log the host in.
+        registry=Credentials(str(registry["username"]), str(registry["password"])) if registry else None,
+        image_timeout=getattr(args, "image_timeout", 600),
     )
 
 

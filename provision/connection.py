@@ -98,10 +98,11 @@ class Host:
             reason = getattr(inner, "strerror", None) or str(inner) or type(inner).__name__
             raise DeployError(f"{self.where}: host unreachable ({reason})") from None
 
-    def run(self, command: str, *, check: bool = True) -> tuple[int, str, str]:
-        """Run a shell command; with check, a non-zero exit is a DeployError quoting its last line."""
+    def run(self, command: str, *, check: bool = True, stdin: str | None = None) -> tuple[int, str, str]:
+        """Run a shell command (stdin: text fed to it, e.g. a password); check: non-zero exit is a DeployError."""
+        stream = io.StringIO(stdin) if stdin is not None else False
         try:
-            result = self.connection.run(command, hide=True, warn=True, in_stream=False)
+            result = self.connection.run(command, hide=True, warn=True, in_stream=stream)
         except (OSError, paramiko.SSHException) as error:
             raise DeployError(f"{self.where}: connection lost ({error})") from None
         except UnexpectedExit as error:  # only without warn=True; kept for safety

@@ -18,6 +18,7 @@ from .errors import DeployError
 from .health import log_tail, wait_healthy
 from .layout import Layout
 from .lock import Lock, who
+from .registry import Credentials, parse_image, registry_host, wait_for_images
 from .release import MANIFEST, Release
 
 Progress = Callable[[str], None]
@@ -34,6 +35,11 @@ class DeployOptions:
     min_free_mb: int = 512
     # A host Pulumi has just created is still booting and installing Docker: keep trying this long.
     ready_timeout: float = 0.0
+    # With registry credentials the deploy waits (up to image_timeout) for the services' tags to be in the
+    # registry, since the service repositories' workflows build them after Pulumi publishes the trees,
+    # and logs the host in to the registry before it pulls.
+    registry: Credentials | None = None
+    image_timeout: float = 600.0
 
 
 @dataclass(frozen=True)
@@ -129,6 +135,21 @@ class Session:
             f"&& rm -rf {_q(target)} && mv -T {_q(incoming)} {_q(target)}"
         )
 
+    def images_ready(self, release: Release) -> None:
+        """Wait for the services' tags in the registry, then log the host in (password on stdin only)."""
+        credentials = self.options.registry
+        if credentials is None:
+            return
+        images = release.service_images
+        self.say(f"checking {len(images)} image tag(s) in the registry")
+        wait_for_images(images, credentials, self.options.image_timeout, say=self.say)
+        for server in sorted({registry_host(parse_image(i)) for i in images}):
+            login = shlex.join(["docker", "login", "--username", credentials.username, "--password-stdin", server])
+            code, out, err = self.host.run(login, check=False, stdin=credentials.password + "\n")
+            if code != 0:
+                last = (err or out).strip().splitlines()[-1:] or [f"exit {code}"]
+                raise DeployError(f"{self.host.where}: docker login to {server} failed ({last[0]})")
+
     def switch(self, name: str) -> None:
         """Point `current` at a release with one rename (atomic), remembering the one before."""
         lay = self.layout
@@ -204,6 +225,11 @@ def deploy(options: DeployOptions, release: Release, progress: Progress = lambda
             ):
                 s.audit("deploy", name, "noop")
                 return Outcome(name, "noop", f"release {name} is already current and healthy; nothing to do")
+            try:
+                s.images_ready(release)
+            except DeployError:
+                s.audit("deploy", name, "images-missing")
+                raise
             s.say(f"uploading release {name} ({len(release.files)} files)")
             s.upload(release)
             compose_file = s.layout.compose_file(s.layout.release(name))

@@ -32,6 +32,12 @@ class Release:
     def services(self) -> list[str]:
         return list(bundle_services(yaml.safe_load(self.files[COMPOSE_FILE])))
 
+    @property
+    def service_images(self) -> list[str]:
+        """The images the service repositories build (PostgreSQL's and Kong's are public releases)."""
+        containers = yaml.safe_load(self.files[COMPOSE_FILE])["services"]
+        return sorted(containers[name]["image"] for name in self.services)
+
 
 def build_release(bundle_dir: Path, secrets: Secrets) -> Release:
     """Read the bundle, add the env files; the name changes when any byte (or any secret) changes."""

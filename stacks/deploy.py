@@ -36,6 +36,9 @@ def deploy_command(address: str, cfg: StackConfig) -> str:
             # On the first `pulumi up` the host is still booting and installing Docker.
             "--wait-ready",
             "600",
+            # The service repositories' workflows build the images after the trees are published.
+            "--image-timeout",
+            "1800",
         ]
     )
 
@@ -51,12 +54,13 @@ class Deploy(pulumi.ComponentResource):
         address: pulumi.Output[str],
         private_key: pulumi.Output[str],
         secrets: pulumi.Output[dict],
+        registry: pulumi.Output[dict],
         opts: pulumi.ResourceOptions | None = None,
     ):
         super().__init__("fountainai:deploy:Deploy", name, None, opts)
         stdin = pulumi.Output.secret(
-            pulumi.Output.all(private_key, secrets).apply(
-                lambda v: json.dumps({"ssh_private_key": v[0], "secrets": v[1]}, sort_keys=True)
+            pulumi.Output.all(private_key, secrets, registry).apply(
+                lambda v: json.dumps({"ssh_private_key": v[0], "secrets": v[1], "registry": v[2]}, sort_keys=True)
             )
         )
         triggers = [source.bundle_hash, address, *(f"{s.slug}:{source.image_tag(s.slug)}" for s in source.services)]

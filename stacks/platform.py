@@ -78,6 +78,7 @@ def build_platform() -> Platform:
         host.address,
         host.private_key,
         secrets.deploy_secrets,
+        secrets.registry_credentials,
         opts=pulumi.ResourceOptions(depends_on=[host.attachment, host.ports]),
     )
     gateway = host.address.apply(lambda ip: f"http://{ip}")

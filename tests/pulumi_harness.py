@@ -81,6 +81,8 @@ class Recorder(pulumi.runtime.Mocks):
         self.resources: list[Registration] = []
         self.parents: dict[tuple[str, str], str] = {}
         self.options: dict[tuple[str, str], dict[str, Any]] = {}
+        self.secret_strings: dict[str, str] = {}  # Secrets Manager as the program wrote it, by secret id
+        self.calls: list[tuple[str, dict[str, Any]]] = []
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs):
         state = dict(args.inputs)  # secret inputs come back as secret outputs, as with the engine
@@ -95,11 +97,18 @@ class Recorder(pulumi.runtime.Mocks):
             state["html_url"] = f"https://github.example/fountainai/{args.inputs['name']}"
         secret: set[str] = set()
         inputs = _unwrap(dict(args.inputs), "", secret)
+        if args.typ == "aws:secretsmanager/secretVersion:SecretVersion":
+            self.secret_strings[inputs["secretId"]] = inputs["secretString"]
         key = (args.typ, args.name)
         self.resources.append(Registration(args.typ, args.name, inputs, secret, self.parents[key], self.options[key]))
         return [f"{args.name}-id", state]
 
     def call(self, args: pulumi.runtime.MockCallArgs):
+        self.calls.append((args.token, dict(args.args)))
+        if args.token == "aws:secretsmanager/getSecretVersion:getSecretVersion":
+            # Secrets Manager's GetSecretValue answers with what PutSecretValue stored (AWS API reference).
+            secret_id = args.args["secretId"]
+            return {"secretId": secret_id, "secretString": self.secret_strings[secret_id], "arn": secret_id}
         return {}
 
     def of_type(self, typ: str) -> list[Registration]:

@@ -60,8 +60,8 @@ def test_dev_inventory(dev: Run):
     files = sum(len(dev.platform.source.trees[s.slug]) for s in services)
     assert {t: counts[t] for t in HOST_TYPES} == HOST_TYPES
     assert counts["random:index/randomPassword:RandomPassword"] == len(services) + 3  # + postgres, ops key, logging key
-    assert counts["aws:secretsmanager/secret:Secret"] == len(services) + 5
-    assert counts["aws:secretsmanager/secretVersion:SecretVersion"] == len(services) + 5
+    assert counts["aws:secretsmanager/secret:Secret"] == len(services) + 6  # + the registry login
+    assert counts["aws:secretsmanager/secretVersion:SecretVersion"] == len(services) + 6
     assert counts["github:index/repository:Repository"] == len(services) == 6
     assert counts["github:index/repositoryRuleset:RepositoryRuleset"] == len(services)
     assert counts["github:index/repositoryFile:RepositoryFile"] == files
@@ -260,6 +260,15 @@ def test_no_secret_in_files_command_lines_or_plain_state(dev: Run):
     assert "stdin" in command.secret_inputs
     stdin = json.loads(command.inputs["stdin"])
     assert set(stdin["secrets"]) == {"database_passwords", "consumer_keys", "postgres_password", "logging_key"}
+    # The registry login reaches the host as Secrets Manager holds it: read back from the secret the program wrote.
+    assert stdin["registry"] == {"username": "fountainbot", "password": SECRET_CONFIG["dockerPassword"]}
+    (registry_secret,) = [
+        r
+        for r in dev.recorder.of_type("aws:secretsmanager/secret:Secret")
+        if r.inputs["name"].endswith("/registry/credentials")
+    ]
+    reads = [a for t, a in dev.recorder.calls if t == "aws:secretsmanager/getSecretVersion:getSecretVersion"]
+    assert reads == [{"secretId": f"{registry_secret.name}-id"}]
     assert SECRET_CONFIG["openaiApiKey"] not in command.inputs["create"]
 
 
@@ -311,15 +320,15 @@ def test_two_builds_give_identical_inputs(dev: Run):
 def test_cost_estimate_fits_the_default_budget(dev: Run):
     cost = dev.platform.cost
     assert cost.currency == "EUR" and 0 < cost.total <= 70
-    assert dict(cost.lines) == {"host small_3_0": 11.1, "11 secrets": 4.07, "snapshots 60 GB": 2.76, "1 static IP": 0.0}
+    assert dict(cost.lines) == {"host small_3_0": 11.1, "12 secrets": 4.44, "snapshots 60 GB": 2.76, "1 static IP": 0.0}
 
 
 def test_cost_guard_fails_over_budget():
     with pytest.raises(ConfigError) as error:
         run_program("dev", {"bundle": "large_3_0", "budgetEur": "40"})
     assert str(error.value) == (
-        "estimated monthly cost 52.13 EUR is over the budget of 40 EUR (fountainai:budgetEur): host large_3_0 40.70, "
-        "11 secrets 4.07, snapshots 160 GB 7.36, 1 static IP 0.00. Pick a smaller bundle or raise fountainai:budgetEur."
+        "estimated monthly cost 52.50 EUR is over the budget of 40 EUR (fountainai:budgetEur): host large_3_0 40.70, "
+        "12 secrets 4.44, snapshots 160 GB 7.36, 1 static IP 0.00. Pick a smaller bundle or raise fountainai:budgetEur."
     )
 
 
