@@ -15,6 +15,7 @@ from generator.bundle.envfiles import Secrets
 from .connection import Target
 from .deploy import DeployOptions, deploy, prepare, rollback, status
 from .errors import DeployError
+from .lightsail import host_keys
 from .registry import Credentials
 from .release import build_release
 
@@ -30,6 +31,8 @@ def _host_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--secrets-stdin", action="store_true", help="read {ssh_private_key, secrets} JSON on stdin")
     parser.add_argument("--known-hosts", type=Path, default=Path.home() / ".ssh" / "known_hosts")
     parser.add_argument("--accept-new-host-key", action="store_true", help="trust a host seen for the first time")
+    parser.add_argument("--lightsail-instance", help="pin the host key Lightsail reports for this instance")
+    parser.add_argument("--lightsail-region", help="AWS region of --lightsail-instance (else the AWS default)")
     parser.add_argument("--keep", type=int, default=5, help="releases kept on the host")
     parser.add_argument("--lock-ttl", type=float, default=900, help="seconds after which a lock is stale")
     parser.add_argument("--health-timeout", type=float, default=120, help="seconds to wait for healthy services")
@@ -81,7 +84,10 @@ def _options(args: argparse.Namespace, given: dict) -> DeployOptions:
     key = given.get("ssh_private_key") or (_private_file(args.identity) if args.identity else None)
     if not key:
         raise DeployError("no SSH key: pass --identity FILE or ssh_private_key in the --secrets-stdin JSON")
-    target = Target(args.host, args.user, args.port, args.known_hosts, args.accept_new_host_key)
+    pinned = (
+        host_keys(args.lightsail_instance, args.lightsail_region, args.wait_ready) if args.lightsail_instance else ()
+    )
+    target = Target(args.host, args.user, args.port, args.known_hosts, args.accept_new_host_key, host_keys=pinned)
     registry = given.get("registry")
     return DeployOptions(
         target,

@@ -10,6 +10,7 @@ import paramiko
 from fabric import Connection
 from invoke.exceptions import UnexpectedExit
 
+from . import known_hosts
 from .errors import DeployError
 
 
@@ -21,6 +22,8 @@ class Target:
     known_hosts: Path = Path.home() / ".ssh" / "known_hosts"
     accept_new_host_key: bool = False
     timeout: float = 10.0
+    # `type base64` host keys from a trusted source (Lightsail's GetInstanceAccessDetails); pinned, not TOFU.
+    host_keys: tuple[str, ...] = ()
 
 
 def load_key(text: str) -> paramiko.PKey:
@@ -33,16 +36,23 @@ def load_key(text: str) -> paramiko.PKey:
     raise DeployError("the SSH private key is not a readable Ed25519, ECDSA or RSA key (encrypted keys need an agent)")
 
 
-class _AcceptNew(paramiko.MissingHostKeyPolicy):
-    """OpenSSH's accept-new: remember a host seen for the first time; a changed key still fails."""
+class _KnownHosts(paramiko.MissingHostKeyPolicy):
+    """Every offered key goes through known_hosts.check (paramiko's own store is left empty, so it never
+    rewrites the file or chokes on @cert-authority lines)."""
 
-    def __init__(self, path: Path):
-        self.path = path
+    def __init__(self, target: Target):
+        self.target = target
 
     def missing_host_key(self, client, hostname, key):
-        client.get_host_keys().add(hostname, key.get_name(), key)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        client.save_host_keys(str(self.path))
+        known_hosts.check(
+            self.target.known_hosts,
+            self.target.host,
+            self.target.port,
+            key.get_name(),
+            key.get_base64(),
+            pinned=self.target.host_keys,
+            accept_new=self.target.accept_new_host_key,
+        )
 
 
 class Host:
@@ -65,11 +75,7 @@ class Host:
         )
         client = self.connection.client
         client.get_host_keys().clear()
-        if target.known_hosts.exists():
-            client.load_host_keys(str(target.known_hosts))
-        client.set_missing_host_key_policy(
-            _AcceptNew(target.known_hosts) if target.accept_new_host_key else paramiko.RejectPolicy()
-        )
+        client.set_missing_host_key_policy(_KnownHosts(target))
         self._sftp: paramiko.SFTPClient | None = None
 
     @property
@@ -87,10 +93,6 @@ class Host:
         except paramiko.AuthenticationException:
             raise DeployError(f"{self.where}: the host refused the SSH key for user {self.target.user}") from None
         except paramiko.SSHException as error:
-            if "not found in known_hosts" in str(error):
-                raise DeployError(
-                    f"{self.where}: unknown host key; check it and rerun with --accept-new-host-key"
-                ) from None
             raise DeployError(f"{self.where}: SSH failed: {error}") from None
         except (TimeoutError, OSError) as error:
             # paramiko wraps per-address failures (NoValidConnectionsError); the first one says why.

@@ -16,6 +16,7 @@ from .compose import compose, up
 from .connection import Host, Target, load_key
 from .errors import DeployError
 from .health import log_tail, wait_healthy
+from .known_hosts import HostKeyChanged
 from .layout import Layout
 from .lock import Lock, who
 from .registry import Credentials, parse_image, registry_host, wait_for_images
@@ -72,6 +73,8 @@ class Session:
         while True:
             try:
                 return attempt()
+            except HostKeyChanged:
+                raise  # a different key is not a host still booting
             except DeployError:
                 if time.monotonic() >= deadline:
                     raise

@@ -76,6 +76,7 @@ def build_platform() -> Platform:
         cfg,
         source,
         host.address,
+        host.instance.name,
         host.private_key,
         secrets.deploy_secrets,
         secrets.registry_credentials,

@@ -388,4 +388,7 @@ def test_deploy_command_is_what_fountain_deploy_accepts(dev: Run):
         True,
     )
     assert command.inputs["triggers"][0] == dev.platform.source.bundle_hash
+    # The host key is pinned from Lightsail, not trusted on first use.
+    assert (args.lightsail_instance, args.lightsail_region) == ("fountainai-dev-host", "eu-central-1")
+    assert not args.accept_new_host_key
     assert args.bundle == Path(".") and command.inputs["dir"] == "."  # no machine-specific path in state
