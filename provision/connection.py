@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import shlex
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -55,6 +56,11 @@ class _KnownHosts(paramiko.MissingHostKeyPolicy):
         )
 
 
+def _program(argv: list[str]) -> str:
+    """The program a command runs, for error messages (the script's first word for `sh -c`)."""
+    return argv[2].split()[0] if argv[:2] == ["sh", "-c"] else argv[0]
+
+
 class Host:
     """Runs commands and writes files on the host; every failure becomes a DeployError."""
 
@@ -100,8 +106,10 @@ class Host:
             reason = getattr(inner, "strerror", None) or str(inner) or type(inner).__name__
             raise DeployError(f"{self.where}: host unreachable ({reason})") from None
 
-    def run(self, command: str, *, check: bool = True, stdin: str | None = None) -> tuple[int, str, str]:
-        """Run a shell command (stdin: text fed to it, e.g. a password); check: non-zero exit is a DeployError."""
+    def run(self, *argvs: list[str], check: bool = True, stdin: str | None = None) -> tuple[int, str, str]:
+        """Run argv lists (see commands.py), chained with &&; stdin: text fed to them (e.g. a password)."""
+        # The one place where a command becomes shell text: every word is quoted here and nowhere else.
+        command = " && ".join(shlex.join(argv) for argv in argvs)
         stream = io.StringIO(stdin) if stdin is not None else False
         try:
             result = self.connection.run(command, hide=True, warn=True, in_stream=stream)
@@ -111,7 +119,7 @@ class Host:
             result = error.result
         if check and result.exited != 0:
             last = (result.stderr.strip() or result.stdout.strip()).splitlines()[-1:] or ["no output"]
-            raise DeployError(f"{self.where}: `{command.split()[0]}` failed ({result.exited}): {last[0]}")
+            raise DeployError(f"{self.where}: `{_program(argvs[0])}` failed ({result.exited}): {last[0]}")
         return result.exited, result.stdout, result.stderr
 
     @property
