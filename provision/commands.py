@@ -145,5 +145,21 @@ def compose_exec(compose_file: str, service: str, *argv: str) -> Argv:
     return compose(compose_file, "exec", "-T", service, *argv)
 
 
+def http_status(method: str, url: str, *, headers_on_stdin: bool = False) -> Argv:
+    """curl printing only the status code; extra headers (a key) read from stdin, not from argv."""
+    return [
+        "curl",
+        "-s",
+        "-o",
+        "/dev/null",
+        "-w",
+        "%{http_code}",
+        "-X",
+        method,
+        *(["-H", "@-"] if headers_on_stdin else []),
+        url,
+    ]
+
+
 def compose_logs(compose_file: str, service: str, lines: int) -> Argv:
     return compose(compose_file, "logs", "--no-color", "--tail", str(lines), service)

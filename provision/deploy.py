@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from generator.contract import GATEWAY
+
 from . import commands
 from .errors import DeployError
 from .host_context import DeployOptions, HostContext, Progress
@@ -153,7 +155,11 @@ class _Deploy(_Runbook):
         """Healthy, or back to the release that ran before (checked again), with the failing services' logs."""
         self.bad = self.bad or self.ctx.start_and_check(self.release)
         if not self.bad:
-            return
+            refused = self.ctx.gateway_refuses_unkeyed(self.bundle)
+            if refused is None:
+                return
+            self.ctx.say(f"gateway key check failed: {refused}")
+            self.bad = [GATEWAY]
         bad, name, current, audit = ", ".join(self.bad), self.release, self.current, ",".join(self.bad)
         report = self.ctx.failure_report(self.bad)
         if not current or current == name:

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
 
-from generator.contract import DATABASE, GATEWAY, bundle_services, env_file, password_variable
+import yaml
+
+from generator.contract import DATABASE, KONG_RUNTIME_CONFIG, bundle_services, env_file, password_variable
 
 from .gateway_keys import runtime_config
 
@@ -71,8 +72,7 @@ def env_files(compose_doc: dict[str, Any], kong_doc: dict[str, Any], secrets: Se
     for slug, db in services.items():
         postgres += _line(password_variable(db), secrets.database_passwords[slug])
     files[env_file(DATABASE)] = postgres
+    # Kong's only config: a file beside the env files, mounted read-only (see KONG_RUNTIME_CONFIG).
     runtime = runtime_config(kong_doc, secrets.consumer_keys, secrets.logging_key)
-    # Kong prefers this string to the mounted file, so the keys never sit in a file the container reads.
-    compact = json.dumps(runtime, sort_keys=True, separators=(",", ":"))
-    files[env_file(GATEWAY)] = _line("KONG_DECLARATIVE_CONFIG_STRING", compact)
+    files[KONG_RUNTIME_CONFIG] = yaml.safe_dump(runtime, sort_keys=False, allow_unicode=True)
     return files

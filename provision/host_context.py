@@ -9,12 +9,15 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from generator.contract import DATABASE, INFRASTRUCTURE, INIT_SCRIPT_IN_CONTAINER
+import yaml
+
+from generator.contract import DATABASE, INFRASTRUCTURE, INIT_SCRIPT_IN_CONTAINER, KONG_RUNTIME_CONFIG
 
 from . import commands
 from .connection import Host, Target, load_key
 from .errors import DeployError
-from .health import log_tail, wait_healthy
+from .gateway_keys import auth_probe
+from .health import gateway_auth, log_tail, wait_healthy
 from .known_hosts import HostKeyChanged
 from .layout import DEFAULT_ROOT, Layout
 from .lock import who
@@ -138,7 +141,8 @@ class HostContext:
         folders = sorted({posixpath.dirname(rel) for rel in release.files} - {""})
         self.host.run(commands.make_dirs(incoming, *(posixpath.join(incoming, f) for f in folders)))
         for rel, data in sorted(release.files.items()):
-            mode = 0o600 if rel in release.secret_files else (0o755 if rel.endswith(".sh") else 0o644)
+            secret = rel in release.secret_files and rel not in release.container_read
+            mode = 0o600 if secret else (0o755 if rel.endswith(".sh") else 0o644)
             self.host.write(posixpath.join(incoming, rel), data, mode)
         self.host.write(posixpath.join(incoming, MANIFEST), release.manifest(), 0o644)
         return incoming
@@ -174,6 +178,14 @@ class HostContext:
         timeout = int(self.options.health_timeout)
         self.host.run(commands.compose_up(compose_file, timeout), check=False)  # its verdict is re-checked below
         return wait_healthy(self.host, compose_file, self.services(name), timeout=min(timeout, 30))
+
+    def gateway_refuses_unkeyed(self, release: Release) -> str | None:
+        """The key check through Kong: a keyed request passes, an unkeyed one gets 401 (None: so it is)."""
+        runtime = yaml.safe_load(release.files[f"compose/{KONG_RUNTIME_CONFIG}"])
+        probe = auth_probe(runtime)
+        if probe is None:
+            return None
+        return gateway_auth(self.host, self.layout.compose_file(self.layout.current), probe)
 
     def bring_up(self, name: str) -> list[str]:
         """Migrate, start and check the release `current` points at; returns the unhealthy services."""

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import yaml
 
-from generator.contract import BUNDLE_FILES, COMPOSE_FILE, KONG_FILE, bundle_services, content_hash
+from generator.contract import BUNDLE_FILES, COMPOSE_FILE, KONG_FILE, KONG_RUNTIME_CONFIG, bundle_services, content_hash
 
 from .envfiles import Secrets, env_files
 from .errors import DeployError
@@ -21,6 +21,9 @@ class Release:
     name: str
     files: dict[str, bytes]
     secret_files: frozenset[str]
+    # Secret files a container reads as its own user (Kong runs as `kong`, not as the deploy user): 0644, kept
+    # private by the release root's 0750 (only the deploy user may reach them on the host).
+    container_read: frozenset[str] = frozenset()
 
     def manifest(self) -> bytes:
         """sha256sum's format, so the host checks the upload with `sha256sum -c`."""
@@ -53,4 +56,4 @@ def build_release(bundle_dir: Path, secrets: Secrets) -> Release:
     secret_files = {f"compose/{rel}" for rel in envs}
     files.update({f"compose/{rel}": text.encode() for rel, text in envs.items()})
     # The name hashes the secrets too (so a rotated key is a new release); 12 hex digits reveal nothing.
-    return Release(content_hash(files), files, frozenset(secret_files))
+    return Release(content_hash(files), files, frozenset(secret_files), frozenset({f"compose/{KONG_RUNTIME_CONFIG}"}))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import secrets
 import subprocess
@@ -47,7 +46,7 @@ def _parse_env(text: str) -> dict[str, str]:
 def test_each_container_gets_only_its_own_secrets(built: Built):
     given = _secrets(built)
     files = env_files(built.compose, built.kong, given)
-    assert sorted(files) == sorted(["env/postgres.env", "env/kong.env", *(f"env/{s.slug}.env" for s in built.services)])
+    assert sorted(files) == sorted(["env/postgres.env", "env/kong.yml", *(f"env/{s.slug}.env" for s in built.services)])
     for service in built.services:
         env = _parse_env(files[f"env/{service.slug}.env"])
         assert set(env) == {"DATABASE_URL", "API_KEYS"}
@@ -65,8 +64,7 @@ def test_committed_files_hold_no_secret(built: Built):
 
 def test_kong_runtime_config_carries_the_keys_and_passes_deck(built: Built):
     given = _secrets(built)
-    kong_env = _parse_env(env_files(built.compose, built.kong, given)["env/kong.env"])
-    runtime = json.loads(kong_env["KONG_DECLARATIVE_CONFIG_STRING"])
+    runtime = yaml.safe_load(env_files(built.compose, built.kong, given)["env/kong.yml"])
     assert runtime["consumers"][0]["keyauth_credentials"] == [{"key": given.consumer_keys["ops"]}]
     http_log = next(p for p in runtime["plugins"] if p["name"] == "http-log")
     assert http_log["config"]["headers"] == {"X-API-KEY": given.logging_key}

@@ -16,7 +16,12 @@ INFRASTRUCTURE = (DATABASE, GATEWAY)
 INIT_SCRIPT = "postgres/init-databases.sh"
 # Where PostgreSQL's entrypoint finds it on first start; the deploy reruns it there for new services.
 INIT_SCRIPT_IN_CONTAINER = "/docker-entrypoint-initdb.d/10-fountain-databases.sh"
-KONG_CONFIG = "../kong/kong.yml"
+# Kong's one source of declarative config: the committed kong/kong.yml with the keys filled in, written by
+# the deploy next to the env files. Not KONG_DECLARATIVE_CONFIG_STRING as well: with both set Kong loads the
+# file (kong/init.lua, has_declarative_config), and it writes every setting, that string included, into
+# .kong_env in its prefix (kong/cmd/utils/prefix_handler.lua); a path is all .kong_env then holds.
+KONG_RUNTIME_CONFIG = "env/kong.yml"
+KONG_CONFIG_IN_CONTAINER = "/kong/kong.yml"
 RESTART = "unless-stopped"
 
 
@@ -81,11 +86,9 @@ def _kong(services: list[Service], settings: BundleSettings) -> dict[str, Any]:
     return {
         "image": settings.kong_image,
         "restart": RESTART,
-        # The deploy's kong.env holds the consumers' keys (see provision/gateway_keys.py); nothing secret is here.
-        "env_file": [env_file(GATEWAY)],
         "environment": {
             "KONG_DATABASE": "off",
-            "KONG_DECLARATIVE_CONFIG": "/kong/kong.yml",
+            "KONG_DECLARATIVE_CONFIG": KONG_CONFIG_IN_CONTAINER,
             "KONG_PROXY_LISTEN": "0.0.0.0:8000, 0.0.0.0:8443 ssl",
             # Loopback inside the container: the admin API is reachable with `docker compose exec` only.
             "KONG_ADMIN_LISTEN": "127.0.0.1:8001",
@@ -94,7 +97,7 @@ def _kong(services: list[Service], settings: BundleSettings) -> dict[str, Any]:
             "KONG_ADMIN_ACCESS_LOG": "/dev/stdout",
             "KONG_ADMIN_ERROR_LOG": "/dev/stderr",
         },
-        "volumes": [f"{KONG_CONFIG}:/kong/kong.yml:ro"],
+        "volumes": [f"./{KONG_RUNTIME_CONFIG}:{KONG_CONFIG_IN_CONTAINER}:ro"],
         "ports": ["80:8000", "443:8443"],
         "depends_on": {s.slug: {"condition": "service_healthy"} for s in services},
         "healthcheck": {

@@ -20,6 +20,9 @@ class BundleSettings(BaseSettings):
     # The guide's figures: 1000 requests a minute and 5000 an hour.
     rate_limit_minute: int = Field(1000, gt=0)
     rate_limit_hour: int = Field(5000, gt=0)
+    # Requests without a valid key, per client IP, before they are refused.
+    anonymous_rate_limit_minute: int = Field(60, gt=0)
+    anonymous_rate_limit_hour: int = Field(600, gt=0)
     # Route on the specs' server host names as well as on the path prefix.
     route_by_host: bool = False
     consumers: tuple[str, ...] = ("ops",)
