@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from .bundle.compose import (
+    ACME_STORE,
+    ACME_STORE_PORT,
     APP_PORT,
     DATABASE,
     GATEWAY,
@@ -22,6 +24,8 @@ from .bundle.postgres_init import password_variable
 from .bundle.settings import BundleSettings, load_settings
 
 __all__ = [
+    "ACME_STORE",
+    "ACME_STORE_PORT",
     "APP_PORT",
     "BUNDLE_FILES",
     "COMPOSE_FILE",

@@ -11,6 +11,7 @@ import yaml
 from generator.contract import DATABASE, KONG_RUNTIME_CONFIG, bundle_services, env_file, password_variable
 
 from .gateway_keys import runtime_config
+from .gateway_tls import Tls, with_tls
 
 
 @dataclass(frozen=True)
@@ -50,7 +51,9 @@ def _line(name: str, value: str) -> str:
     return f"{name}='{value}'\n"
 
 
-def env_files(compose_doc: dict[str, Any], kong_doc: dict[str, Any], secrets: Secrets) -> dict[str, str]:
+def env_files(
+    compose_doc: dict[str, Any], kong_doc: dict[str, Any], secrets: Secrets, tls: Tls | None = None
+) -> dict[str, str]:
     """Relative path (from the compose folder) -> content; each container gets only its own secrets."""
     services = bundle_services(compose_doc)
     missing = sorted(set(services) - set(secrets.database_passwords))
@@ -74,5 +77,7 @@ def env_files(compose_doc: dict[str, Any], kong_doc: dict[str, Any], secrets: Se
     files[env_file(DATABASE)] = postgres
     # Kong's only config: a file beside the env files, mounted read-only (see KONG_RUNTIME_CONFIG).
     runtime = runtime_config(kong_doc, secrets.consumer_keys, secrets.logging_key)
+    if tls is not None:
+        runtime = with_tls(runtime, tls)
     files[KONG_RUNTIME_CONFIG] = yaml.safe_dump(runtime, sort_keys=False, allow_unicode=True)
     return files

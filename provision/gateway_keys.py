@@ -51,6 +51,7 @@ class AuthProbe:
     path: str
     header: str
     key: str
+    https: bool = False  # the route takes HTTPS only (a stack with a domain)
 
 
 def auth_probe(runtime: dict[str, Any]) -> AuthProbe | None:
@@ -67,4 +68,5 @@ def auth_probe(runtime: dict[str, Any]) -> AuthProbe | None:
         return None
     _, _, route, plugin = min(routes, key=lambda r: r[:2])
     path = route["paths"][0].removeprefix("~").removesuffix("$").replace("[^/]+", "1").replace("\\", "")
-    return AuthProbe(route["methods"][0], path, plugin["config"]["key_names"][0], keys[0])
+    https = "http" not in route.get("protocols", ["http", "https"])
+    return AuthProbe(route["methods"][0], path, plugin["config"]["key_names"][0], keys[0], https)

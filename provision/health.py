@@ -12,6 +12,7 @@ from .connection import Host
 from .gateway_keys import AuthProbe
 
 GATEWAY_PROXY_PORT = 8000  # KONG_PROXY_LISTEN inside the container
+GATEWAY_TLS_PORT = 8443
 
 
 def parse_ps(output: str) -> dict[str, tuple[str | None, str]]:
@@ -64,7 +65,13 @@ def gateway_auth(host: Host, compose_file: str, probe: AuthProbe) -> str | None:
     Sent from inside the gateway's container to its proxy port; the key goes on curl's stdin (`-H @-`),
     never on a command line.
     """
-    url = f"http://127.0.0.1:{GATEWAY_PROXY_PORT}{probe.path}"
+    # HTTPS-only routes are probed on the TLS port; from inside the container 127.0.0.1 gets Kong's own
+    # certificate, not the domain's, so that one probe does not verify it.
+    url = (
+        f"https://127.0.0.1:{GATEWAY_TLS_PORT}{probe.path}"
+        if probe.https
+        else f"http://127.0.0.1:{GATEWAY_PROXY_PORT}{probe.path}"
+    )
     keyed = commands.compose_exec(
         compose_file, GATEWAY, *commands.http_status(probe.method, url, headers_on_stdin=True)
     )

@@ -12,6 +12,7 @@ from generator.contract import BUNDLE_FILES, COMPOSE_FILE, KONG_FILE, KONG_RUNTI
 
 from .envfiles import Secrets, env_files
 from .errors import DeployError
+from .gateway_tls import Tls
 
 MANIFEST = "MANIFEST.sha256"
 
@@ -41,7 +42,7 @@ class Release:
         return sorted(containers[name]["image"] for name in self.services)
 
 
-def build_release(bundle_dir: Path, secrets: Secrets) -> Release:
+def build_release(bundle_dir: Path, secrets: Secrets, tls: Tls | None = None) -> Release:
     """Read the bundle, add the env files; the name changes when any byte (or any secret) changes."""
     missing = [rel for rel in BUNDLE_FILES if not (bundle_dir / rel).is_file()]
     if missing:
@@ -50,7 +51,7 @@ def build_release(bundle_dir: Path, secrets: Secrets) -> Release:
     compose = yaml.safe_load(files[COMPOSE_FILE])
     kong = yaml.safe_load(files[KONG_FILE])
     try:
-        envs = env_files(compose, kong, secrets)
+        envs = env_files(compose, kong, secrets, tls)
     except ValueError as error:
         raise DeployError(str(error)) from None
     secret_files = {f"compose/{rel}" for rel in envs}

@@ -58,6 +58,8 @@ class StackConfig:
     openai_api_key: pulumi.Output[str]
     github_owner: str
     repositories: bool
+    domain: str
+    acme_email: str
     docker_username: str
     docker_password: pulumi.Output[str]
     zone: str
@@ -167,6 +169,12 @@ def load_config() -> StackConfig:
     github_owner = str(_plain(config, "githubOwner"))
     if repositories and not github_owner:
         raise ConfigError(f"{_key('githubOwner')} is required while {_key('repositories')} is true")
+    domain = str(_plain(config, "domain")).strip().lower()
+    acme_email = str(_plain(config, "acmeEmail")).strip()
+    if domain and not re.fullmatch(r"(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}", domain):
+        raise ConfigError(f"{_key('domain')}: {domain!r} is not a domain name like api.example.org")
+    if domain and "@" not in acme_email:
+        raise ConfigError(f"{_key('acmeEmail')} is required with {_key('domain')}: the Let's Encrypt account email")
     return StackConfig(
         project=pulumi.get_project(),
         stack=stack,
@@ -174,6 +182,8 @@ def load_config() -> StackConfig:
         openai_api_key=_secret(config, "openaiApiKey"),
         github_owner=github_owner,
         repositories=repositories,
+        domain=domain,
+        acme_email=acme_email,
         docker_username=str(_plain(config, "dockerUsername")),
         docker_password=_secret(config, "dockerPassword"),
         zone=str(_plain(config, "zone")),

@@ -18,6 +18,13 @@ def bundle_path(cfg: StackConfig) -> str:
     return os.path.relpath(cfg.bundle_dir, PROJECT_ROOT)
 
 
+def tls_arguments(cfg: StackConfig) -> list[str]:
+    """TLS at the gateway when the stack has a domain; ephemeral stacks take Let's Encrypt's staging directory."""
+    if not cfg.domain:
+        return []
+    return ["--domain", cfg.domain, "--acme-email", cfg.acme_email, *(["--acme-staging"] if cfg.ephemeral else [])]
+
+
 def deploy_command(address: str, instance: str, region: str, cfg: StackConfig) -> str:
     """The command line: host, user and paths only; every secret arrives on stdin."""
     return shlex.join(
@@ -43,6 +50,7 @@ def deploy_command(address: str, instance: str, region: str, cfg: StackConfig) -
             # The service repositories' workflows build the images after the trees are published.
             "--image-timeout",
             "1800",
+            *tls_arguments(cfg),
         ]
     )
 

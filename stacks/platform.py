@@ -82,7 +82,14 @@ def build_platform() -> Platform:
         secrets.registry_credentials,
         opts=pulumi.ResourceOptions(depends_on=[host.attachment, host.ports]),
     )
-    gateway = host.address.apply(lambda ip: f"http://{ip}")
+    if cfg.domain:
+        gateway = pulumi.Output.from_input(f"https://{cfg.domain}")
+    else:
+        pulumi.log.warn(
+            f"{cfg.project}:domain is not set: the gateway serves plain HTTP, so API keys cross the network in "
+            f"clear; set it (and {cfg.project}:acmeEmail) for TLS by Let's Encrypt"
+        )
+        gateway = host.address.apply(lambda ip: f"http://{ip}")
     pulumi.export("hostAddress", host.address)
     pulumi.export("sshCommand", host.address.apply(lambda ip: f"ssh {cfg.deploy_user}@{ip}"))
     pulumi.export("gatewayUrl", gateway)

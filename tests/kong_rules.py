@@ -8,6 +8,7 @@ Kong cannot run here, so its rules are read from its source (Kong/kong) and foll
   case-insensitive); no key -> 401 "No API key found in request", unknown key -> 401 "Unauthorized"; with
   `anonymous` set, both become that consumer instead;
 * a plugin on the consumer outranks the global one; request-termination answers with its `status_code`;
+* a route whose `protocols` lack the request's scheme answers `https_redirect_status_code`;
 * `hide_credentials` removes the key header before the upstream; request-transformer then `replace`s/`add`s.
 """
 
@@ -64,11 +65,14 @@ def _consumer_plugins(config: dict[str, Any], username: str | None) -> list[dict
     return []
 
 
-def answer(config: dict[str, Any], method: str, path: str, headers: dict[str, str]) -> Answer:
+def answer(config: dict[str, Any], method: str, path: str, headers: dict[str, str], scheme: str = "http") -> Answer:
     """Kong's answer to one request (the upstream's is 200), with what the upstream would receive."""
     route = _route(config, method, path)
     if route is None:
         return Answer(404, "no Route matched with those values")
+    if scheme not in route.get("protocols", ["http", "https"]):
+        # Kong's router: a route without this protocol redirects (https_redirect_status_code, default 426).
+        return Answer(route.get("https_redirect_status_code", 426), "redirect to https")
     sent = {k.lower(): v for k, v in headers.items()}
     plugins = route.get("plugins") or []
     consumer = None

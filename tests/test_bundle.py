@@ -57,11 +57,13 @@ def test_compose_shape(project_bundle: Built):
     compose = project_bundle.compose
     containers = compose["services"]
     slugs = [s.slug for s in project_bundle.services]
-    assert set(containers) == {"postgres", "kong", *slugs}
+    assert set(containers) == {"postgres", "kong", "acme-store", *slugs}
     assert [name for name, c in containers.items() if c.get("ports")] == ["kong"]
     assert containers["kong"]["ports"] == ["80:8000", "443:8443"]
     assert containers["kong"]["environment"]["KONG_ADMIN_LISTEN"] == "127.0.0.1:8001"
-    assert containers["kong"]["depends_on"] == {slug: {"condition": "service_healthy"} for slug in slugs}
+    assert containers["kong"]["depends_on"] == {
+        name: {"condition": "service_healthy"} for name in [*slugs, "acme-store"]
+    }
     for slug in slugs:
         image, tag = containers[slug]["image"].rsplit(":", 1)
         assert image == f"fountainai/{slug}" and len(tag) == 12

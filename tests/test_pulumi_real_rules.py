@@ -122,11 +122,11 @@ def test_boot_script_runs_to_the_end_under_dash_and_waits_for_apt(tmp_path: Path
 
 def test_ephemeral_bundle_must_hold_the_containers_memory_limits():
     # Lightsail GetBundles: nano_3_0 has ramSizeInGb 0.5; the committed Compose limits plus the OS reserve
-    # need 2,048 MB, so the stack is refused naming the setting instead of swapping on a 512 MB host.
+    # need 1,984 MB, so the stack is refused naming the setting instead of swapping on a 512 MB host.
     with pytest.raises(ConfigError) as error:
         run_program("pr-42", {"ephemeralBundle": "nano_3_0"})
     assert str(error.value).startswith(
-        "fountainai:ephemeralBundle: nano_3_0 has 512 MB, the bundle needs 2048 MB (8 containers 1536 MB + 512 MB"
+        "fountainai:ephemeralBundle: nano_3_0 has 512 MB, the bundle needs 1984 MB (9 containers 1472 MB + 512 MB"
     )
     with pytest.raises(ConfigError, match=r"^fountainai:bundle: micro_3_0 has 1024 MB"):
         run_program("dev", {"bundle": "micro_3_0"})

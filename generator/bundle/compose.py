@@ -12,7 +12,11 @@ APP_PORT = 8000
 # The bundle's own containers beside the services; no service may take these names.
 DATABASE = "postgres"
 GATEWAY = "kong"
-INFRASTRUCTURE = (DATABASE, GATEWAY)
+# Where Kong's acme plugin keeps its account and certificates: DB-less Kong cannot use its own `kong` storage
+# and `shm` is lost on every restart (kong/plugins/acme/schema.lua, `storage`), so a small Redis with a volume.
+ACME_STORE = "acme-store"
+ACME_STORE_PORT = 6379
+INFRASTRUCTURE = (DATABASE, GATEWAY, ACME_STORE)
 INIT_SCRIPT = "postgres/init-databases.sh"
 # Where PostgreSQL's entrypoint finds it on first start; the deploy reruns it there for new services.
 INIT_SCRIPT_IN_CONTAINER = "/docker-entrypoint-initdb.d/10-fountain-databases.sh"
@@ -82,6 +86,19 @@ def _postgres(settings: BundleSettings) -> dict[str, Any]:
     }
 
 
+def _acme_store(settings: BundleSettings) -> dict[str, Any]:
+    return {
+        "image": settings.acme_store_image,
+        "restart": RESTART,
+        # Append-only file on the volume: certificates survive a restart of the container or the host.
+        "command": ["redis-server", "--appendonly", "yes", "--save", "", "--maxmemory", "16mb"],
+        "volumes": ["acme:/data"],
+        "healthcheck": {"test": ["CMD", "redis-cli", "ping"], "interval": "10s", "timeout": "3s", "retries": 5},
+        "mem_limit": f"{settings.acme_store_memory_mb}m",
+        "expose": [str(ACME_STORE_PORT)],
+    }
+
+
 def _kong(services: list[Service], settings: BundleSettings) -> dict[str, Any]:
     return {
         "image": settings.kong_image,
@@ -99,7 +116,10 @@ def _kong(services: list[Service], settings: BundleSettings) -> dict[str, Any]:
         },
         "volumes": [f"./{KONG_RUNTIME_CONFIG}:{KONG_CONFIG_IN_CONTAINER}:ro"],
         "ports": ["80:8000", "443:8443"],
-        "depends_on": {s.slug: {"condition": "service_healthy"} for s in services},
+        "depends_on": {
+            **{s.slug: {"condition": "service_healthy"} for s in services},
+            ACME_STORE: {"condition": "service_healthy"},
+        },
         "healthcheck": {
             "test": ["CMD", "kong", "health"],
             "interval": "10s",
@@ -117,5 +137,6 @@ def compose_document(services: list[Service], tags: dict[str, str], settings: Bu
     for service in services:
         image = f"{settings.image_prefix}/{service.slug}:{tags[service.slug]}"
         containers[service.slug] = _service(service, image, memory)
+    containers[ACME_STORE] = _acme_store(settings)
     containers[GATEWAY] = _kong(services, settings)
-    return {"name": settings.compose_project, "services": containers, "volumes": {"pgdata": {}}}
+    return {"name": settings.compose_project, "services": containers, "volumes": {"pgdata": {}, "acme": {}}}
