@@ -55,6 +55,7 @@ def secrets(args: argparse.Namespace, given: dict) -> Secrets:
 def run(args: argparse.Namespace) -> int:
     given = stdin_json(args)
     options = deploy_options(args, given)
+    checked = secrets(args, given)  # a bad secrets file is one error line, before any warning
     tls = None
     if args.domain:
         if not args.acme_email:
@@ -64,7 +65,7 @@ def run(args: argparse.Namespace) -> int:
         console.print(
             "[yellow]warning[/] no --domain: the gateway serves plain HTTP and API keys cross the network in clear"
         )
-    release = build_release(args.bundle, secrets(args, given), tls)
+    release = build_release(args.bundle, checked, tls)
     with console.status(f"deploying {release.name}", spinner="dots") as spinner:
         outcome = deploy(options, release, progress=lambda m: (spinner.update(m), console.print(f"  {m}")))
     console.print(f"[green]{outcome.message}[/]")
