@@ -10,6 +10,7 @@ from .errors import SpecError, pointer
 from .examples import minimal_instance
 from .model import ApiVersion, Crud, DocumentedResponse, ErrorShape, Filter, Operation, Param
 from .naming import singular, snake
+from .schema_tables import resource_table
 from .validate import METHODS, resolve
 
 _SCALAR = {"integer": "int", "number": "float", "string": "str", "boolean": "bool"}
@@ -25,6 +26,7 @@ class Analysis:
     def __init__(self, spec: dict[str, Any], file: Path, label: str, classes: dict[str, str], package: str):
         self.spec, self.file, self.label, self.classes, self.package = spec, file, label, classes, package
         self.warnings: list[str] = []
+        self.tables: dict[str, Any] = {}
 
     def warn(self, at: str, message: str) -> None:
         self.warnings.append(f"{self.file} at {at}: {message}")
@@ -209,6 +211,9 @@ class Analysis:
         for collection in sorted(paths):
             if "{" in collection or collection.rstrip("/") == "":
                 continue
+            # /things/search belongs to /things: it searches that collection, it is not one of its own.
+            if collection.endswith("/search") and collection[: -len("/search")] in paths:
+                continue
             table = snake(collection.rstrip("/").split("/")[-1])
             items = [p for p in paths if re.fullmatch(re.escape(collection) + r"/\{[^/{}]+\}", p)]
             item = items[0] if len(items) == 1 else None
@@ -224,6 +229,15 @@ class Analysis:
                 out[(collection, "post")] = Crud("create", table, id_field)
             for list_path in lists:
                 out[(list_path, "get")] = self._list_crud(list_path, table, id_field, collection)
+            indexed = {
+                f.field
+                for lp in lists
+                for f in out[(lp, "get")].filters
+                if f.kind == "eq"
+            } | {f for lp in lists for f in out[(lp, "get")].sort_fields}
+            self.tables[table] = resource_table(
+                self.spec, table, id_field or "id", (collection, collection + "/search"), item, tuple(sorted(indexed))
+            )
             if item is not None:
                 for method, kind in (("get", "get"), ("patch", "patch"), ("put", "put"), ("delete", "delete")):
                     if (item, method) in ops:
@@ -360,6 +374,6 @@ def analyse(
         successor=None,
         models_source=models_source,
         operations=operations,
-        tables=tuple(sorted({op.crud.table for op in operations if op.crud})),
+        tables=tuple(analysis.tables[name] for name in sorted({op.crud.table for op in operations if op.crud})),
     )
     return version, analysis.warnings

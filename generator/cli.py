@@ -19,7 +19,8 @@ def _report(result: Result) -> None:
     for warning in result.warnings:
         console.print(f"[yellow]warning[/] {warning}", highlight=False)
     for stub in result.new_stubs:
-        console.print(f"[cyan]new stub[/] {stub}", highlight=False)
+        kind = "new revision" if "/migrations/versions/" in stub else "new stub"
+        console.print(f"[cyan]{kind}[/] {stub}", highlight=False)
     for changed in result.changed_signatures:
         console.print(f"[red]signature changed[/] {changed}", highlight=False)
 
@@ -31,7 +32,9 @@ def bundle_dir(path: Path, bundle: Path | None) -> Path | None:
     return Path.cwd() if path.resolve() == (Path.cwd() / "specs").resolve() else None
 
 
-def _generate(path: Path, out: Path, check: bool, bundle: Path | None = None) -> Result:
+def _generate(
+    path: Path, out: Path, check: bool, bundle: Path | None = None, allow_destructive: bool = False
+) -> Result:
     with console.status("generating", spinner="dots") as status:
         return generate(
             path,
@@ -40,11 +43,12 @@ def _generate(path: Path, out: Path, check: bool, bundle: Path | None = None) ->
             bundle_dir=bundle_dir(path, bundle),
             check=check,
             progress=lambda m: status.update(m),
+            allow_destructive=allow_destructive,
         )
 
 
 def cmd_generate(args: argparse.Namespace) -> int:
-    result = _generate(args.path, args.output, args.check, args.bundle)
+    result = _generate(args.path, args.output, args.check, args.bundle, args.allow_destructive)
     _report(result)
     if args.check:
         for difference in result.differences:
@@ -118,6 +122,11 @@ def parser() -> argparse.ArgumentParser:
         help="where compose/ and kong/ go (default: the project for its own specs/, else not written)",
     )
     gen.add_argument("--check", action="store_true", help="write nothing; exit 1 listing every file that differs")
+    gen.add_argument(
+        "--allow-destructive",
+        action="store_true",
+        help="write a migration that drops or narrows columns (refused otherwise, naming the field)",
+    )
     gen.set_defaults(func=cmd_generate)
     check = sub.add_parser("check-bundle", help="check compose/ and kong/ with our rules and the real validators")
     check.add_argument("root", nargs="?", type=Path, default=Path("."), help="folder holding compose/ and kong/")

@@ -55,7 +55,7 @@ def test_sort_filter_and_page_by_typed_value(tmp_path: Path, database: str):
         assert [b["pages"] for b in by_pages] == [2, 9, 10, 100], by_pages
         by_x = c.get("/v1/books", params={"author": "x", "sortBy": "pages", "limit": 2, "offset": 1}).json()
         assert [b["title"] for b in by_x] == ["a", "b"], by_x
-        tagged = c.get("/v1/books", params={"tag": "c"}).json()
+        tagged = c.get("/v1/books", params={"tags": "c"}).json()
         assert [b["title"] for b in tagged] == ["c"], tagged
     """
     _ok(run_in_tree(project / "out" / "library", "library", database_url(database, tmp_path), code))
