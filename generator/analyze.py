@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -10,7 +11,7 @@ from .errors import SpecError, pointer
 from .examples import minimal_instance
 from .model import ApiVersion, Crud, DocumentedResponse, ErrorShape, Filter, Operation, Param
 from .naming import singular, snake
-from .schema_tables import resource_table
+from .schema_tables import body_schema, item_schema, resource_table
 from .validate import METHODS, resolve
 
 _SCALAR = {"integer": "int", "number": "float", "string": "str", "boolean": "bool"}
@@ -205,19 +206,23 @@ class Analysis:
     # -- CRUD resources ---------------------------------------------------------------------------
 
     def _crud_map(self, ops: list[tuple[str, str]]) -> dict[tuple[str, str], Crud]:
-        """Recognise collection (/things) and item (/things/{id}) operations."""
+        """Recognise collection (/things), item (/things/{id}) and nested (/things/{id}/parts) operations."""
         paths = {p for p, _ in ops}
         out: dict[tuple[str, str], Crud] = {}
+        items_of: dict[str, tuple[str, str]] = {}  # item path -> (table, key column)
         for collection in sorted(paths):
-            if "{" in collection or collection.rstrip("/") == "":
+            if collection.endswith("}") or collection.rstrip("/") == "":
                 continue
             # /things/search belongs to /things: it searches that collection, it is not one of its own.
             if collection.endswith("/search") and collection[: -len("/search")] in paths:
                 continue
-            table = snake(collection.rstrip("/").split("/")[-1])
+            owner, _, segment = collection.rstrip("/").rpartition("/")
+            parent = items_of.get(owner)
+            if "{" in collection and parent is None:
+                continue
+            table = snake(segment) if parent is None else f"{parent[0]}_{snake(segment)}"
             items = [p for p in paths if re.fullmatch(re.escape(collection) + r"/\{[^/{}]+\}", p)]
             item = items[0] if len(items) == 1 else None
-            has_create = (collection, "post") in ops
             lists = [
                 lp for lp in (collection, collection + "/search") if (lp, "get") in ops and self._returns_array(lp)
             ]
@@ -225,23 +230,30 @@ class Analysis:
             if item is None and not lists:
                 continue
             id_field = self._id_field(collection, item)
-            if has_create:
-                out[(collection, "post")] = Crud("create", table, id_field)
+            parent_param = owner.rsplit("{", 1)[1].rstrip("}") if parent else None
+            item_param = item.rsplit("{", 1)[1].rstrip("}") if item else None
+            place = {"parent": parent_param, "item_param": item_param}
+            if (collection, "post") in ops:
+                out[(collection, "post")] = Crud("create", table, id_field, **place)
             for list_path in lists:
-                out[(list_path, "get")] = self._list_crud(list_path, table, id_field, collection)
-            indexed = {
-                f.field
-                for lp in lists
-                for f in out[(lp, "get")].filters
-                if f.kind == "eq"
-            } | {f for lp in lists for f in out[(lp, "get")].sort_fields}
+                out[(list_path, "get")] = replace(self._list_crud(list_path, table, id_field, collection), **place)
+            indexed = {f.field for lp in lists for f in out[(lp, "get")].filters if f.kind == "eq"}
+            indexed |= {f for lp in lists for f in out[(lp, "get")].sort_fields}
+            key = id_field or "id"
             self.tables[table] = resource_table(
-                self.spec, table, id_field or "id", (collection, collection + "/search"), item, tuple(sorted(indexed))
+                self.spec,
+                table,
+                key,
+                (collection, collection + "/search"),
+                item,
+                tuple(sorted(indexed)),
+                (parent_param, *parent) if parent and parent_param else None,
             )
             if item is not None:
+                items_of[item] = (table, key)
                 for method, kind in (("get", "get"), ("patch", "patch"), ("put", "put"), ("delete", "delete")):
                     if (item, method) in ops:
-                        out[(item, method)] = Crud(kind, table, id_field)  # type: ignore[arg-type]
+                        out[(item, method)] = Crud(kind, table, id_field, **place)  # type: ignore[arg-type]
         return out
 
     def _returns_array(self, path: str) -> bool:
@@ -269,13 +281,11 @@ class Analysis:
             for op in (paths.get(path) or {}).values() if path else ():
                 if not isinstance(op, dict) or "responses" not in op:
                     continue
-                schemas = [self._json_schema(r) for r in op["responses"].values()]
-                body = resolve(self.spec, op.get("requestBody")) or {}
-                schemas.append(self._json_schema(body))
+                # Success bodies and the request body, allOf parts merged: where a resource's fields live.
+                schemas = [body_schema(self.spec, r) for s, r in op["responses"].items() if str(s).startswith("2")]
+                schemas.append(body_schema(self.spec, op.get("requestBody")))
                 for schema in schemas:
-                    if schema.get("type") == "array":
-                        schema = resolve(self.spec, schema.get("items")) or {}
-                    for name, prop in (schema.get("properties") or {}).items():
+                    for name, prop in (item_schema(self.spec, schema).get("properties") or {}).items():
                         fields.setdefault(name, resolve(self.spec, prop))
         return fields
 
@@ -328,10 +338,9 @@ class Analysis:
     def _crud_fits(self, crud: Crud | None, path_params: tuple[Param, ...], body_model: str | None, at: str) -> bool:
         if crud is None:
             return False
-        if crud.kind in ("get", "patch", "put", "delete") and (
-            len(path_params) != 1 or path_params[0].py_type != "int"
-        ):
-            self.warn(at, "item operations need one integer path parameter to be implemented; left as a stub")
+        wanted = {crud.parent, crud.item_param if crud.kind in ("get", "patch", "put", "delete") else None} - {None}
+        if {p.name for p in path_params} != wanted or any(p.py_type != "int" for p in path_params):
+            self.warn(at, "collection and item operations need integer id path parameters to be implemented; left as a stub")
             return False
         if crud.kind in ("create", "patch", "put") and (body_model is None or body_model.startswith("dict")):
             self.warn(at, "the request body is not a named object schema; left as a stub")

@@ -97,6 +97,8 @@ class Crud:
     sort_fields: tuple[str, ...] = ()
     limit_param: str | None = None
     offset_param: str | None = None
+    parent: str | None = None  # path parameter naming the parent item of a nested collection
+    item_param: str | None = None  # path parameter naming the item
 
 
 @dataclass(frozen=True)

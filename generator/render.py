@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +12,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 
 from . import pins
 from .migrations import VERSIONS, table_args
-from .model import ApiVersion, Operation, Service
+from .model import ApiVersion, Crud, Operation, Service
 from .stubs import stub_path, stub_spec
 
 SCHEMATHESIS_SEED = 20241126
@@ -54,6 +55,22 @@ def _dump(op: Operation) -> str:
     return '(body.model_dump(mode="json", by_alias=True, exclude_unset=True) if body is not None else {})'
 
 
+def _merged(lists: list[Crud]) -> Crud:
+    """One Collection serves /things and /things/search: every filter and sort either declares."""
+    filters = {f.param: f for crud in reversed(lists) for f in crud.filters}
+    sort_fields = tuple(dict.fromkeys(f for crud in lists for f in crud.sort_fields))
+    first = lists[0]
+    pick = lambda name: next((getattr(c, name) for c in lists if getattr(c, name)), None)  # noqa: E731
+    return replace(
+        first,
+        filters=tuple(filters[p] for p in sorted(filters)),
+        sort_param=pick("sort_param"),
+        sort_fields=sort_fields,
+        limit_param=pick("limit_param"),
+        offset_param=pick("offset_param"),
+    )
+
+
 def _routes(service: Service, version: ApiVersion) -> str:
     collections = {}
     for op in version.operations:
@@ -62,7 +79,7 @@ def _routes(service: Service, version: ApiVersion) -> str:
             lists = [
                 o.crud for o in version.operations if o.crud and o.crud.table == op.crud.table and o.crud.kind == "list"
             ]
-            collections[op.crud.table.upper()] = lists[0] if lists else op.crud
+            collections[op.crud.table.upper()] = _merged(lists) if lists else op.crud
     stubs = [op for op in version.operations if op.is_stub]
     source = _render(
         "routes.py.j2",

@@ -64,6 +64,7 @@ def resource_table(
     paths: tuple[str, ...],
     item: str | None,
     indexed: tuple[str, ...],
+    parent: tuple[str, str, str] | None = None,
 ) -> ResourceTable:
     """The table of the collection whose operations live under `paths` (collection, search) and `item`."""
     operations = spec.get("paths") or {}
@@ -86,7 +87,7 @@ def resource_table(
     required = set.intersection(*required_by.values()) if required_by else set()
     columns, read_only = [], []
     for field in sorted(props):
-        if field == key:
+        if field == key or (parent and field == parent[0]):
             continue
         seen = [_types(p) for p in props[field]]
         types = set().union(*(t for t, _ in seen))
@@ -102,4 +103,5 @@ def resource_table(
         columns=tuple(columns),
         indexed=tuple(sorted({f for f in indexed if f in scalar})),
         read_only=tuple(read_only),
+        parent=parent,
     )

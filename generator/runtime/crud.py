@@ -50,10 +50,25 @@ class Collection:
     limit_param: str | None = None
     offset_param: str | None = None
     read_only: tuple[str, ...] = ()
+    parent: str | None = None  # the column naming the parent item of a nested collection
 
     @property
     def key(self) -> Any:
         return next(iter(self.table.primary_key.columns))
+
+    def _scope(self, statement: Any, parent_id: int | None) -> Any:
+        """Only the rows of this parent item, for a nested collection."""
+        return statement if self.parent is None else statement.where(self.table.c[self.parent] == parent_id)
+
+    def _require_parent(self, session: Session, parent_id: int | None) -> None:
+        if self.parent is None:
+            return
+        foreign = next(iter(self.table.c[self.parent].foreign_keys)).column
+        found = 0 < (parent_id or 0) <= _MAX_ID and session.execute(
+            select(foreign).where(foreign == parent_id)
+        ).first()
+        if not found:
+            raise NotFound(f"{self.parent} {parent_id} not found")
 
     def _out(self, row: Any) -> dict[str, Any]:
         doc = {name: value for name, value in row._mapping.items() if value is not None and name != self.key.name}
@@ -66,14 +81,19 @@ class Collection:
         skip = {self.key.name, self.id_field, *self.read_only}
         return {k: v for k, v in doc.items() if k not in skip and k in self.table.c}
 
+    def _where(self, item_id: int, parent_id: int | None) -> Any:
+        clause = self.key == item_id
+        return clause if self.parent is None else clause & (self.table.c[self.parent] == parent_id)
+
     def _found(self, row: Any, item_id: int) -> dict[str, Any]:
         if row is None:
             raise NotFound(f"{self.id_field or 'item'} {item_id} not found")
         return self._out(row)
 
-    def list(self, session: Session, query: Mapping[str, Any]) -> list[dict[str, Any]]:
+    def list(self, session: Session, query: Mapping[str, Any], parent_id: int | None = None) -> list[dict[str, Any]]:
+        self._require_parent(session, parent_id)
         dialect = session.get_bind().dialect.name
-        statement = select(self.table)
+        statement = self._scope(select(self.table), parent_id)
         for rule in self.filters:
             value = query.get(rule.param)
             if value is not None:
@@ -93,39 +113,45 @@ class Collection:
             statement = statement.limit(limit)
         return [self._out(row) for row in session.execute(statement)]
 
-    def create(self, session: Session, doc: Mapping[str, Any]) -> dict[str, Any]:
-        row = session.execute(insert(self.table).values(**self._values(doc)).returning(self.table)).first()
+    def create(self, session: Session, doc: Mapping[str, Any], parent_id: int | None = None) -> dict[str, Any]:
+        self._require_parent(session, parent_id)
+        values = self._values(doc)
+        if self.parent is not None:
+            values[self.parent] = parent_id
+        row = session.execute(insert(self.table).values(**values).returning(self.table)).first()
         return self._out(row)
 
-    def get(self, session: Session, item_id: int) -> dict[str, Any]:
+    def get(self, session: Session, item_id: int, parent_id: int | None = None) -> dict[str, Any]:
         row = None
         if 0 < item_id <= _MAX_ID:
-            row = session.execute(select(self.table).where(self.key == item_id)).first()
+            row = session.execute(select(self.table).where(self._where(item_id, parent_id))).first()
         return self._found(row, item_id)
 
-    def patch(self, session: Session, item_id: int, changes: Mapping[str, Any]) -> dict[str, Any]:
-        values = self._values(changes)
-        if not values or not 0 < item_id <= _MAX_ID:
-            return self.get(session, item_id)
-        statement = update(self.table).where(self.key == item_id).values(**values).returning(self.table)
-        return self._found(session.execute(statement).first(), item_id)
+    def patch(
+        self, session: Session, item_id: int, changes: Mapping[str, Any], parent_id: int | None = None
+    ) -> dict[str, Any]:
+        return self._update(session, item_id, self._values(changes), parent_id)
 
-    def put(self, session: Session, item_id: int, doc: Mapping[str, Any]) -> dict[str, Any]:
+    def put(self, session: Session, item_id: int, doc: Mapping[str, Any], parent_id: int | None = None) -> dict[str, Any]:
         given = self._values(doc)
         # A replace clears what the new document leaves out, except fields the client may not write.
-        values = {c.name: given.get(c.name) for c in self.table.c if c.name in self._writable()}
+        return self._update(session, item_id, {name: given.get(name) for name in self._writable()}, parent_id)
+
+    def _update(self, session: Session, item_id: int, values: dict[str, Any], parent_id: int | None) -> dict[str, Any]:
+        """One UPDATE ... RETURNING: no read-modify-write, so concurrent writers of other fields are kept."""
         if not values or not 0 < item_id <= _MAX_ID:
-            return self.get(session, item_id)
-        statement = update(self.table).where(self.key == item_id).values(**values).returning(self.table)
+            return self.get(session, item_id, parent_id)
+        statement = update(self.table).where(self._where(item_id, parent_id)).values(**values).returning(self.table)
         return self._found(session.execute(statement).first(), item_id)
 
     def _writable(self) -> set[str]:
         parents = {fk.parent.name for fk in self.table.foreign_keys}
         return {c.name for c in self.table.c} - {self.key.name, *self.read_only, *parents}
 
-    def delete(self, session: Session, item_id: int) -> None:
+    def delete(self, session: Session, item_id: int, parent_id: int | None = None) -> None:
         deleted = None
         if 0 < item_id <= _MAX_ID:
-            deleted = session.execute(delete(self.table).where(self.key == item_id).returning(self.key)).first()
+            statement = delete(self.table).where(self._where(item_id, parent_id)).returning(self.key)
+            deleted = session.execute(statement).first()
         if deleted is None:
             raise NotFound(f"{self.id_field or 'item'} {item_id} not found")
