@@ -11,7 +11,7 @@ from .errors import SpecError, pointer
 from .examples import minimal_instance
 from .model import ApiVersion, Crud, DocumentedResponse, ErrorShape, Filter, Operation, Param
 from .naming import singular, snake
-from .schema_tables import body_schema, item_schema, resource_table
+from .schema_tables import body_schema, envelope, item_schema, resource_table
 from .validate import METHODS, resolve
 
 _SCALAR = {"integer": "int", "number": "float", "string": "str", "boolean": "bool"}
@@ -109,7 +109,7 @@ class Analysis:
             not_found_status=404,
             error_shape=self._error_shape(op, responses, at),
             api_key_header=header,
-            crud=crud if self._crud_fits(crud, path_params, body_model, at) else None,
+            crud=crud if self._crud_fits(crud, path_params, body_model, at) and self._fills_response(crud, op, at) else None,
             documents_4xx=documents_4xx,
         )
 
@@ -236,7 +236,8 @@ class Analysis:
             if (collection, "post") in ops:
                 out[(collection, "post")] = Crud("create", table, id_field, **place)
             for list_path in lists:
-                out[(list_path, "get")] = replace(self._list_crud(list_path, table, id_field, collection), **place)
+                listed = self._list_crud(list_path, table, id_field, collection)
+                out[(list_path, "get")] = replace(listed, envelope=self._envelope(list_path), **place)
             indexed = {f.field for lp in lists for f in out[(lp, "get")].filters if f.kind == "eq"}
             indexed |= {f for lp in lists for f in out[(lp, "get")].sort_fields}
             key = id_field or "id"
@@ -262,7 +263,13 @@ class Analysis:
         if not success:
             return False
         raw = next(v for k, v in responses.items() if str(k) == success[0])
-        return self._json_schema(raw).get("type") == "array"
+        schema = body_schema(self.spec, raw)
+        return schema.get("type") == "array" or envelope(self.spec, schema) is not None
+
+    def _envelope(self, path: str) -> tuple[str, str | None] | None:
+        responses = self.spec["paths"][path]["get"].get("responses") or {}
+        raw = next(v for k, v in sorted(responses.items(), key=lambda kv: str(kv[0])) if str(k).startswith("2"))
+        return envelope(self.spec, body_schema(self.spec, raw))
 
     def _id_field(self, collection: str, item: str | None) -> str | None:
         fields = self._fields(collection, item)
@@ -278,14 +285,19 @@ class Analysis:
         fields: dict[str, dict[str, Any]] = {}
         paths = self.spec.get("paths") or {}
         for path in (collection, collection + "/search", item):
-            for op in (paths.get(path) or {}).values() if path else ():
+            for method, op in (paths.get(path) or {}).items() if path else ():
                 if not isinstance(op, dict) or "responses" not in op:
                     continue
                 # Success bodies and the request body, allOf parts merged: where a resource's fields live.
-                schemas = [body_schema(self.spec, r) for s, r in op["responses"].items() if str(s).startswith("2")]
+                listing = method == "get" and path != item
+                schemas = [
+                    item_schema(self.spec, body_schema(self.spec, r), listing=listing)
+                    for s, r in op["responses"].items()
+                    if str(s).startswith("2")
+                ]
                 schemas.append(body_schema(self.spec, op.get("requestBody")))
                 for schema in schemas:
-                    for name, prop in (item_schema(self.spec, schema).get("properties") or {}).items():
+                    for name, prop in (schema.get("properties") or {}).items():
                         fields.setdefault(name, resolve(self.spec, prop))
         return fields
 
@@ -334,6 +346,31 @@ class Analysis:
                 if sub in (items.get("properties") or {}):
                     return Filter(name, field, "any_eq", sub)
         return None
+
+    def _fills_response(self, crud: Crud, op: dict[str, Any], at: str) -> bool:
+        """A stored row must carry every field the success response requires; else a 500 waits, so a stub."""
+        table = self.tables[crud.table]
+        guaranteed = {c.name for c in table.columns if not c.nullable}
+        guaranteed |= {crud.id_field} if crud.id_field else set()
+        guaranteed |= {table.parent[0]} if table.parent else set()
+        responses = op.get("responses") or {}
+        success = sorted(str(s) for s in responses if str(s).startswith("2"))
+        schema = body_schema(self.spec, next(v for k, v in responses.items() if str(k) == success[0]))
+        if crud.kind == "list" and crud.envelope:
+            missing = set(schema.get("required") or ()) - {p for p in crud.envelope if p}
+            schema = item_schema(self.spec, schema, listing=True)
+        else:
+            missing = set()
+            schema = item_schema(self.spec, schema)
+        missing |= set(schema.get("required") or ()) - guaranteed
+        if missing:
+            self.warn(
+                at,
+                f"the response requires {sorted(missing)}, which a stored {crud.table} row may lack "
+                "(the request does not require them); left as a stub",
+            )
+            return False
+        return True
 
     def _crud_fits(self, crud: Crud | None, path_params: tuple[Param, ...], body_model: str | None, at: str) -> bool:
         if crud is None:

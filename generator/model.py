@@ -99,6 +99,7 @@ class Crud:
     offset_param: str | None = None
     parent: str | None = None  # path parameter naming the parent item of a nested collection
     item_param: str | None = None  # path parameter naming the item
+    envelope: tuple[str, str | None] | None = None  # (items, total) properties of a paged list body
 
 
 @dataclass(frozen=True)

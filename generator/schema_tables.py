@@ -35,9 +35,22 @@ def body_schema(spec: dict[str, Any], node: Any) -> dict[str, Any]:
     return flatten(spec, media.get("schema"))
 
 
-def item_schema(spec: dict[str, Any], schema: dict[str, Any]) -> dict[str, Any]:
-    """An array's item schema, else the schema itself."""
-    return flatten(spec, schema.get("items")) if schema.get("type") == "array" else schema
+def envelope(spec: dict[str, Any], schema: dict[str, Any]) -> tuple[str, str | None] | None:
+    """(items, total) of a paged list body: one array-of-objects property, integer properties beside it."""
+    props = {name: flatten(spec, prop) for name, prop in (schema.get("properties") or {}).items()}
+    arrays = [n for n, p in props.items() if p.get("type") == "array" and flatten(spec, p.get("items")).get("properties")]
+    counts = [n for n, p in props.items() if p.get("type") == "integer"]
+    if schema.get("type", "object") != "object" or len(arrays) != 1 or len(arrays) + len(counts) != len(props):
+        return None
+    return arrays[0], (counts[0] if len(counts) == 1 else None)
+
+
+def item_schema(spec: dict[str, Any], schema: dict[str, Any], *, listing: bool = False) -> dict[str, Any]:
+    """An array's item schema (or, for a list operation, a paged envelope's), else the schema itself."""
+    if schema.get("type") == "array":
+        return flatten(spec, schema.get("items"))
+    paged = envelope(spec, schema) if listing else None
+    return flatten(spec, schema["properties"][paged[0]].get("items")) if paged else schema
 
 
 def _kind(types: set[str]) -> str:
@@ -75,7 +88,12 @@ def resource_table(
             if method not in METHODS or not isinstance(op, dict):
                 continue
             responses = op.get("responses") or {}
-            schemas = [item_schema(spec, body_schema(spec, r)) for s, r in responses.items() if str(s).startswith("2")]
+            listing = method == "get" and path != item
+            schemas = [
+                item_schema(spec, body_schema(spec, r), listing=listing)
+                for s, r in responses.items()
+                if str(s).startswith("2")
+            ]
             request = body_schema(spec, op.get("requestBody"))
             if request:
                 schemas.append(request)

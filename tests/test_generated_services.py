@@ -10,7 +10,12 @@ import pytest
 
 from .conftest import PROJECT_SPECS, SHARED_SPECS, run_fountain
 
-SPEC_SETS = {"project": PROJECT_SPECS, "fountainai-v4": SHARED_SPECS / "fountainai-v4"}
+# "shapes": our own specs of the REST shapes real specs use (nested, paged envelopes, allOf ids).
+SPEC_SETS = {
+    "project": PROJECT_SPECS,
+    "fountainai-v4": SHARED_SPECS / "fountainai-v4",
+    "shapes": Path(__file__).parent / "specs",
+}
 POSTGRES = os.environ.get("FOUNTAIN_TEST_POSTGRES_URL")
 
 

@@ -90,14 +90,28 @@ class Collection:
             raise NotFound(f"{self.id_field or 'item'} {item_id} not found")
         return self._out(row)
 
-    def list(self, session: Session, query: Mapping[str, Any], parent_id: int | None = None) -> list[dict[str, Any]]:
-        self._require_parent(session, parent_id)
+    def _filtered(self, session: Session, statement: Any, query: Mapping[str, Any], parent_id: int | None) -> Any:
         dialect = session.get_bind().dialect.name
-        statement = self._scope(select(self.table), parent_id)
+        statement = self._scope(statement, parent_id)
         for rule in self.filters:
             value = query.get(rule.param)
             if value is not None:
                 statement = statement.where(rule.clause(self.table, getattr(value, "value", value), dialect))
+        return statement
+
+    def page(
+        self, session: Session, query: Mapping[str, Any], items: str, total: str | None, parent_id: int | None = None
+    ) -> dict[str, Any]:
+        """A paged envelope: the page under `items`, the count of every match under `total`."""
+        body: dict[str, Any] = {items: self.list(session, query, parent_id)}
+        if total is not None:
+            count = self._filtered(session, select(func.count()).select_from(self.table), query, parent_id)
+            body[total] = session.execute(count).scalar_one()
+        return body
+
+    def list(self, session: Session, query: Mapping[str, Any], parent_id: int | None = None) -> list[dict[str, Any]]:
+        self._require_parent(session, parent_id)
+        statement = self._filtered(session, select(self.table), query, parent_id)
         sort = query.get(self.sort_param) if self.sort_param else None
         key = getattr(sort, "value", sort)
         if key in self.sort_fields:
