@@ -13,6 +13,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 from . import pins
 from .migrations import VERSIONS, table_args
 from .model import ApiVersion, Crud, Operation, Service
+from .schema_tables import body_schema
 from .stubs import stub_path, stub_spec
 
 SCHEMATHESIS_SEED = 20241126
@@ -121,19 +122,38 @@ def _test_data(service: Service, version: ApiVersion) -> tuple[list[dict], list[
         }
         operations.append(entry)
         if op.crud:
+            table = next(t for t in version.tables if t.name == op.crud.table)
             resource = by_table.setdefault(
-                op.crud.table, {"table": op.crud.table, "id_field": op.crud.id_field, "ops": {}}
+                op.crud.table,
+                {
+                    "table": op.crud.table,
+                    "id_field": op.crud.id_field,
+                    "ops": {},
+                    "parent": [op.crud.parent, table.parent[1]] if table.parent and op.crud.parent else None,
+                    "item_param": op.crud.item_param,
+                    "read_only": list(table.read_only),
+                },
             )
             resource["ops"].setdefault(op.crud.kind, entry)
+            if op.crud.kind == "list" and "listing" not in resource:
+                examples = {p.name: p.example for p in op.query_params}
+                resource["listing"] = {
+                    "filters": [
+                        {"param": f.param, "field": f.field, "kind": f.kind, "example": examples.get(f.param)}
+                        for f in op.crud.filters
+                        if f.kind != "any_eq"
+                    ],
+                    "sort": [op.crud.sort_param, list(op.crud.sort_fields)] if op.crud.sort_param else None,
+                    "limit": op.crud.limit_param,
+                    "offset": op.crud.offset_param,
+                    "envelope": list(op.crud.envelope) if op.crud.envelope else None,
+                }
     return operations, [by_table[t] for t in sorted(by_table)]
 
 
 def _response_fields(spec: dict[str, Any], op: Operation) -> set[str]:
-    from .validate import resolve
-
     raw = spec["paths"][op.path][op.method]["responses"]
-    response = resolve(spec, next(v for k, v in raw.items() if str(k) == str(op.success_status)))
-    schema = resolve(spec, ((response.get("content") or {}).get("application/json") or {}).get("schema")) or {}
+    schema = body_schema(spec, next(v for k, v in raw.items() if str(k) == str(op.success_status)))
     return set((schema.get("properties") or {}).keys())
 
 

@@ -98,7 +98,9 @@ def resource_table(
             if request:
                 schemas.append(request)
                 if method in ("post", "put") and (path == item) == (method == "put"):
-                    required_by[method] = set(request.get("required") or ())
+                    # An optional body may be left out entirely, and then none of its fields arrive.
+                    body_required = bool((resolve(spec, op.get("requestBody")) or {}).get("required"))
+                    required_by[method] = set(request.get("required") or ()) if body_required else set()
             for schema in schemas:
                 for field, prop in (schema.get("properties") or {}).items():
                     props.setdefault(field, []).append(flatten(spec, prop))
