@@ -13,6 +13,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 from . import pins
 from .migrations import VERSIONS, table_args
 from .model import ApiVersion, Crud, Operation, Service
+from .links import create_links, with_links
 from .schema_tables import body_schema
 from .stubs import stub_path, stub_spec
 
@@ -89,6 +90,7 @@ def _routes(service: Service, version: ApiVersion) -> str:
         collections=collections,
         tables=bool(collections),
         read_only={t.name: t.read_only for t in version.tables},
+        links=create_links(version),
         stubs=stubs,
         dump=_dump,
         stub_path=lambda op: stub_path(service, version, op),
@@ -184,7 +186,8 @@ def render_service(service: Service) -> tuple[dict[str, str], dict[str, str]]:
         files[f"{pkg}/{label}/__init__.py"] = f'"""{service.title} {label}."""\n'
         files[f"{pkg}/{label}/models.py"] = version.models_source
         files[f"{pkg}/{label}/routes.py"] = _routes(service, version)
-        files[f"{pkg}/{label}/openapi.json"] = json.dumps(version.spec, indent=2, ensure_ascii=False) + "\n"
+        # The spec as given, plus links from each create to its item operations (for stateful clients).
+        files[f"{pkg}/{label}/openapi.json"] = json.dumps(with_links(version), indent=2, ensure_ascii=False) + "\n"
         files[f"{pkg}/handlers/{label}/__init__.py"] = f'"""Handlers of {label}."""\n'
         operations, resources_ = _test_data(service, version)
         files[f"tests/test_{label}_api.py"] = _render(
@@ -203,6 +206,7 @@ def render_service(service: Service) -> tuple[dict[str, str], dict[str, str]]:
                 if op.api_key_header and "401" not in {r.status for r in op.responses}
             ),
             api_key_header=sorted(headers)[0] if headers else None,
+            stateful=bool(create_links(version)),
             seed=SCHEMATHESIS_SEED,
             max_examples=SCHEMATHESIS_EXAMPLES,
         )

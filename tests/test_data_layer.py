@@ -57,6 +57,12 @@ def test_sort_filter_and_page_by_typed_value(tmp_path: Path, database: str):
         assert [b["title"] for b in by_x] == ["a", "b"], by_x
         tagged = c.get("/v1/books", params={"tags": "c"}).json()
         assert [b["title"] for b in tagged] == ["c"], tagged
+        # The served spec links each create to the item operations, for stateful clients.
+        links = c.get("/openapi.json").json()["paths"]["/v1/books"]["post"]["responses"]["201"]["links"]
+        assert links["getBook"] == {"operationId": "getBook", "parameters": {"bookId": "$response.body#/bookId"}}
+        assert {"patchBook", "deleteBook"} <= set(links), links
+        nested = c.get("/openapi.json").json()["paths"]["/v1/books/{bookId}/reviews"]["post"]["responses"]["201"]
+        assert "links" not in nested  # no item operations to link to
     """
     _ok(run_in_tree(project / "out" / "library", "library", database_url(database, tmp_path), code))
 

@@ -121,9 +121,11 @@ class Collection:
         statement = statement.order_by(self.key)
         offset = query.get(self.offset_param) if self.offset_param else None
         limit = query.get(self.limit_param) if self.limit_param else None
+        if offset and offset > _MAX_ID:
+            return []  # past any table's end; SQLite could not even take the number
         if offset:
             statement = statement.offset(offset)
-        if limit is not None:
+        if limit is not None and limit <= _MAX_ID:
             statement = statement.limit(limit)
         return [self._out(row) for row in session.execute(statement)]
 
