@@ -8,10 +8,10 @@ from pathlib import Path
 from .bundle import BundleSettings, build_bundle, load_settings
 from .errors import SpecError
 from .formatting import format_trees
-from .model import Service
 from .migrations import VERSIONS, next_revision
+from .model import Service
 from .render import handler_tree_path, render_revision, render_service
-from .services import Progress, load_services
+from .specs import Progress, load_services
 from .stubs import recorded_signature, stub_spec
 from .writer import diff_files, diff_tree, existing_files, write_files, write_new_file, write_tree
 
@@ -59,9 +59,7 @@ def build(
             for rel, data in written.items()
             if rel.startswith(VERSIONS + "/") and rel.endswith(".py")
         }
-        revision = next_revision(
-            service.tables, history, service.latest.file, allow_destructive=allow_destructive
-        )
+        revision = next_revision(service.tables, history, service.latest.file, allow_destructive=allow_destructive)
         if revision is not None:
             # A new revision is written into services/ once, like a stub, and never rewritten.
             stubs[f"services/{service.slug}/{VERSIONS}/{revision['file']}"] = render_revision(service, revision)

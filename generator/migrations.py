@@ -121,9 +121,7 @@ def next_revision(
     engine = create_engine("sqlite://")
     with engine.connect() as connection:
         _replay(connection, history)
-        context = MigrationContext.configure(
-            connection, opts={"compare_type": _compare_type, "render_as_batch": True}
-        )
+        context = MigrationContext.configure(connection, opts={"compare_type": _compare_type, "render_as_batch": True})
         script = produce_migrations(context, resource_metadata(tables))
     engine.dispose()
     if script.upgrade_ops.is_empty():

@@ -159,6 +159,11 @@ class Service:
     warnings: tuple[str, ...] = field(default=())
 
     @property
+    def called(self) -> str:
+        """How prose names it: "the Character Service", "the Billing service" (never "Service service")."""
+        return self.title if self.title.lower().endswith(" service") else f"{self.title} service"
+
+    @property
     def tables(self) -> tuple[ResourceTable, ...]:
         merged: dict[str, ResourceTable] = {}
         for version in self.versions:

@@ -38,7 +38,9 @@ def body_schema(spec: dict[str, Any], node: Any) -> dict[str, Any]:
 def envelope(spec: dict[str, Any], schema: dict[str, Any]) -> tuple[str, str | None] | None:
     """(items, total) of a paged list body: one array-of-objects property, integer properties beside it."""
     props = {name: flatten(spec, prop) for name, prop in (schema.get("properties") or {}).items()}
-    arrays = [n for n, p in props.items() if p.get("type") == "array" and flatten(spec, p.get("items")).get("properties")]
+    arrays = [
+        n for n, p in props.items() if p.get("type") == "array" and flatten(spec, p.get("items")).get("properties")
+    ]
     counts = [n for n, p in props.items() if p.get("type") == "integer"]
     if schema.get("type", "object") != "object" or len(arrays) != 1 or len(arrays) + len(counts) != len(props):
         return None

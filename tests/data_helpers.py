@@ -28,7 +28,9 @@ def generate(project: Path, *extra: str) -> subprocess.CompletedProcess:
 def run_in_tree(tree: Path, package: str, database: str, code: str) -> subprocess.CompletedProcess:
     env = {**os.environ, "PYTHONPATH": str(tree), "PKG": package, "DB": database}
     script = PRELUDE + textwrap.dedent(code)
-    return subprocess.run([sys.executable, "-c", script], cwd=tree, env=env, capture_output=True, text=True, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-c", script], cwd=tree, env=env, capture_output=True, text=True, timeout=300
+    )
 
 
 def fresh_postgres() -> str:

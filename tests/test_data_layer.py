@@ -93,10 +93,17 @@ def test_new_resource_migrates_an_existing_database(tmp_path: Path, database: st
     project = _project(tmp_path, (OWN_SPECS / "library", "library"))
     url = database_url(database, tmp_path)
     tree = project / "out" / "library"
-    _ok(run_in_tree(tree, "library", url, """
+    _ok(
+        run_in_tree(
+            tree,
+            "library",
+            url,
+            """
     with TestClient(app) as c:
         assert c.post("/v1/books", json={"title": "kept", "author": "a"}).status_code == 201
-    """))
+    """,
+        )
+    )
     spec = project / "specs" / "library" / "v1.yaml"
     shelves = (
         "  /shelves:\n    post:\n      operationId: createShelf\n"
@@ -106,18 +113,30 @@ def test_new_resource_migrates_an_existing_database(tmp_path: Path, database: st
         "    get:\n      operationId: listShelves\n      responses:\n"
         "        '200': {description: ok, content: {application/json: {schema: {type: array, items: {$ref: '#/components/schemas/Shelf'}}}}}\n"
     )
-    text = spec.read_text().replace("paths:\n", "paths:\n" + shelves).replace(
-        "  schemas:\n", "  schemas:\n    Shelf:\n      type: object\n      properties:\n        shelfId: {type: integer}\n        name: {type: string}\n"
+    text = (
+        spec.read_text()
+        .replace("paths:\n", "paths:\n" + shelves)
+        .replace(
+            "  schemas:\n",
+            "  schemas:\n    Shelf:\n      type: object\n      properties:\n        shelfId: {type: integer}\n        name: {type: string}\n",
+        )
     )
     spec.write_text(text)
     _ok(generate(project))
-    _ok(run_in_tree(tree, "library", url, """
+    _ok(
+        run_in_tree(
+            tree,
+            "library",
+            url,
+            """
     with TestClient(app) as c:
         r = c.post("/v1/shelves", json={"name": "top"})
         assert r.status_code == 201, r.text
         assert [s["name"] for s in c.get("/v1/shelves").json()] == ["top"]
         assert [b["title"] for b in c.get("/v1/books").json()] == ["kept"]
-    """))
+    """,
+        )
+    )
 
 
 @pytest.mark.parametrize("database", DATABASES)

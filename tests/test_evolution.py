@@ -27,11 +27,18 @@ def test_spec_evolution_keeps_rows_and_refuses_loss(tmp_path: Path, database: st
     tree, url = tmp_path / "out" / "library", database_url(database, tmp_path)
     _step(tmp_path, 1)
     _ok(generate(tmp_path))
-    _ok(run_in_tree(tree, "library", url, """
+    _ok(
+        run_in_tree(
+            tree,
+            "library",
+            url,
+            """
     with TestClient(app) as c:
         for title, rating in [("old one", 4.5), ("old two", 3.0)]:
             assert c.post("/v1/books", json={"title": title, "author": "a", "rating": rating}).status_code == 201
-    """))
+    """,
+        )
+    )
     first = sorted(p.name for p in versions.iterdir())
     assert first == ["0001_initial.py"]
     initial = (versions / "0001_initial.py").read_text()
@@ -42,10 +49,15 @@ def test_spec_evolution_keeps_rows_and_refuses_loss(tmp_path: Path, database: st
     assert sorted(p.name for p in versions.iterdir()) == ["0001_initial.py", "0002_create_table_books_reviews.py"]
     assert (versions / "0001_initial.py").read_text() == initial, "history is append-only"
     second = (versions / "0002_create_table_books_reviews.py").read_text()
-    assert "add_column" in second and "ix_books_isbn" in second and "ondelete=\"CASCADE\"" in second, second
+    assert "add_column" in second and "ix_books_isbn" in second and 'ondelete="CASCADE"' in second, second
     _ok(generate(tmp_path))
     assert len(list(versions.iterdir())) == 2, "the same spec adds no revision"
-    _ok(run_in_tree(tree, "library", url, """
+    _ok(
+        run_in_tree(
+            tree,
+            "library",
+            url,
+            """
     with TestClient(app) as c:
         old = c.get("/v1/books", params={"sortBy": "title"}).json()
         assert [(b["title"], b["rating"]) for b in old] == [("old one", 4.5), ("old two", 3.0)], old
@@ -61,7 +73,9 @@ def test_spec_evolution_keeps_rows_and_refuses_loss(tmp_path: Path, database: st
         assert c.get("/v1/books/999999/reviews").status_code == 404
         assert c.delete(f"/v1/books/{one}").status_code == 204
         assert c.get(f"/v1/books/{one}/reviews").status_code == 404
-    """))
+    """,
+        )
+    )
 
     # v3 drops a field: refused, naming it and the spec, nothing written; applied with the flag.
     _step(tmp_path, 3)
@@ -72,9 +86,16 @@ def test_spec_evolution_keeps_rows_and_refuses_loss(tmp_path: Path, database: st
     assert len(list(versions.iterdir())) == 2
     _ok(generate(tmp_path, "--allow-destructive"))
     assert len(list(versions.iterdir())) == 3
-    _ok(run_in_tree(tree, "library", url, """
+    _ok(
+        run_in_tree(
+            tree,
+            "library",
+            url,
+            """
     with TestClient(app) as c:
         books = c.get("/v1/books", params={"sortBy": "title"}).json()
         assert [b["title"] for b in books] == ["new", "old two"] and all("rating" not in b for b in books), books
         assert c.get("/v1/books", params={"isbn": "978-3"}).json()[0]["author"] == "b"
-    """))
+    """,
+        )
+    )

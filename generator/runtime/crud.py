@@ -64,9 +64,7 @@ class Collection:
         if self.parent is None:
             return
         foreign = next(iter(self.table.c[self.parent].foreign_keys)).column
-        found = 0 < (parent_id or 0) <= _MAX_ID and session.execute(
-            select(foreign).where(foreign == parent_id)
-        ).first()
+        found = 0 < (parent_id or 0) <= _MAX_ID and session.execute(select(foreign).where(foreign == parent_id)).first()
         if not found:
             raise NotFound(f"{self.parent} {parent_id} not found")
 
@@ -148,7 +146,9 @@ class Collection:
     ) -> dict[str, Any]:
         return self._update(session, item_id, self._values(changes), parent_id)
 
-    def put(self, session: Session, item_id: int, doc: Mapping[str, Any], parent_id: int | None = None) -> dict[str, Any]:
+    def put(
+        self, session: Session, item_id: int, doc: Mapping[str, Any], parent_id: int | None = None
+    ) -> dict[str, Any]:
         given = self._values(doc)
         # A replace clears what the new document leaves out, except fields the client may not write.
         return self._update(session, item_id, {name: given.get(name) for name in self._writable()}, parent_id)

@@ -109,7 +109,9 @@ class Analysis:
             not_found_status=404,
             error_shape=self._error_shape(op, responses, at),
             api_key_header=header,
-            crud=crud if self._crud_fits(crud, path_params, body_model, at) and self._fills_response(crud, op, at) else None,
+            crud=crud
+            if self._crud_fits(crud, path_params, body_model, at) and self._fills_response(crud, op, at)
+            else None,
             documents_4xx=documents_4xx,
         )
 
@@ -377,7 +379,9 @@ class Analysis:
             return False
         wanted = {crud.parent, crud.item_param if crud.kind in ("get", "patch", "put", "delete") else None} - {None}
         if {p.name for p in path_params} != wanted or any(p.py_type != "int" for p in path_params):
-            self.warn(at, "collection and item operations need integer id path parameters to be implemented; left as a stub")
+            self.warn(
+                at, "collection and item operations need integer id path parameters to be implemented; left as a stub"
+            )
             return False
         if crud.kind in ("create", "patch", "put") and (body_model is None or body_model.startswith("dict")):
             self.warn(at, "the request body is not a named object schema; left as a stub")
