@@ -47,7 +47,9 @@ def _postgres(work: Path) -> tuple[str, Path | None]:
     if url:
         return url, None
     folder = work / "pg"
-    url = subprocess.run([str(ROOT / "scripts" / "pg-throwaway"), str(folder)], capture_output=True, text=True, check=True)
+    url = subprocess.run(
+        [str(ROOT / "scripts" / "pg-throwaway"), str(folder)], capture_output=True, text=True, check=True
+    )
     return url.stdout.strip(), folder
 
 
@@ -77,7 +79,7 @@ def _load(engine, start: int, stop: int) -> None:
     if engine.dialect.name == "postgresql":
         raw = engine.raw_connection()
         try:
-            with raw.cursor() as cursor, cursor.copy('COPY books (author, title, pages, rating) FROM STDIN') as copy:
+            with raw.cursor() as cursor, cursor.copy("COPY books (author, title, pages, rating) FROM STDIN") as copy:
                 for i in range(start, stop):
                     copy.write_row(_row(i))
             raw.commit()
@@ -136,11 +138,11 @@ def bench_lists(tree: Path, urls: dict[str, str], sizes: list[int]) -> list[tupl
                     .limit(10)
                 )
 
-                def ceiling(hand=hand):
+                def ceiling(hand=hand, engine=engine):
                     with engine.connect() as connection:
                         return connection.execute(hand).all()
 
-                def collection(query=query):
+                def collection(query=query, app=app):
                     with app.state.db.sessions() as session:
                         return routes.BOOKS.list(session, query)
 
@@ -174,7 +176,19 @@ def _free_port() -> int:
 def _serve(app: str, cwd: Path, env: dict[str, str]) -> tuple[subprocess.Popen, str]:
     port = _free_port()
     process = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "--factory", app, "--port", str(port), "--workers", "1", "--log-level", "warning"],
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "--factory",
+            app,
+            "--port",
+            str(port),
+            "--workers",
+            "1",
+            "--log-level",
+            "warning",
+        ],
         cwd=cwd,
         env={**os.environ, **env},
     )
