@@ -134,7 +134,7 @@ def bench_lists(tree: Path, urls: dict[str, str], sizes: list[int]) -> list[tupl
                 hand = (
                     select(table)
                     .where(table.c.author == "a7")
-                    .order_by(table.c.pages.is_(None), table.c.pages, table.c.bookId)
+                    .order_by(table.c.pages.asc().nulls_last(), table.c.bookId)
                     .limit(10)
                 )
 

@@ -240,8 +240,11 @@ class Analysis:
             for list_path in lists:
                 listed = self._list_crud(list_path, table, id_field, collection)
                 out[(list_path, "get")] = replace(listed, envelope=self._envelope(list_path), **place)
-            indexed = {f.field for lp in lists for f in out[(lp, "get")].filters if f.kind == "eq"}
-            indexed |= {f for lp in lists for f in out[(lp, "get")].sort_fields}
+            # An index per filter and per sort, and one per filter and sort together, so a filtered,
+            # sorted page reads only the rows it returns.
+            filtered = {(f.field,) for lp in lists for f in out[(lp, "get")].filters if f.kind == "eq"}
+            sorted_by = {(f,) for lp in lists for f in out[(lp, "get")].sort_fields}
+            indexed = filtered | sorted_by | {(f[0], s[0]) for f in filtered for s in sorted_by if f != s}
             key = id_field or "id"
             self.tables[table] = resource_table(
                 self.spec,

@@ -59,7 +59,7 @@ class ResourceTable:
     name: str
     key: str
     columns: tuple[TableColumn, ...]
-    indexed: tuple[str, ...] = ()
+    indexed: tuple[tuple[str, ...], ...] = ()  # column lists, each indexed (the key is appended)
     read_only: tuple[str, ...] = ()
     parent: tuple[str, str, str] | None = None
 

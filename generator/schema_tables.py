@@ -78,7 +78,7 @@ def resource_table(
     key: str,
     paths: tuple[str, ...],
     item: str | None,
-    indexed: tuple[str, ...],
+    indexed: tuple[tuple[str, ...], ...],
     parent: tuple[str, str, str] | None = None,
 ) -> ResourceTable:
     """The table of the collection whose operations live under `paths` (collection, search) and `item`."""
@@ -123,7 +123,7 @@ def resource_table(
         name=name,
         key=key,
         columns=tuple(columns),
-        indexed=tuple(sorted({f for f in indexed if f in scalar})),
+        indexed=tuple(sorted(i for i in indexed if set(i) <= scalar)),
         read_only=tuple(read_only),
         parent=parent,
     )

@@ -114,8 +114,8 @@ class Collection:
         key = getattr(sort, "value", sort)
         if key in self.sort_fields:
             column = self.table.c[key]
-            # Missing values sort last on both databases.
-            statement = statement.order_by(column.is_(None), column)
+            # Missing values last on both databases (PostgreSQL's own ascending order, so its index serves).
+            statement = statement.order_by(column.asc().nulls_last())
         statement = statement.order_by(self.key)
         offset = query.get(self.offset_param) if self.offset_param else None
         limit = query.get(self.limit_param) if self.limit_param else None

@@ -1,4 +1,4 @@
-"""Core Script Management Service: create table scripts; index ix_scripts_author; index ix_scripts_title.
+"""Core Script Management Service: create table scripts; index ix_scripts_author; index ix_scripts_author_title; index ix_scripts_title; index ix_scripts_title_author.
 
 Revision ID: 0001
 Revises:
@@ -28,12 +28,16 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("scripts", schema=None) as batch_op:
         batch_op.create_index("ix_scripts_author", ["author", "scriptId"], unique=False)
+        batch_op.create_index("ix_scripts_author_title", ["author", "title", "scriptId"], unique=False)
         batch_op.create_index("ix_scripts_title", ["title", "scriptId"], unique=False)
+        batch_op.create_index("ix_scripts_title_author", ["title", "author", "scriptId"], unique=False)
 
 
 def downgrade() -> None:
     with op.batch_alter_table("scripts", schema=None) as batch_op:
+        batch_op.drop_index("ix_scripts_title_author")
         batch_op.drop_index("ix_scripts_title")
+        batch_op.drop_index("ix_scripts_author_title")
         batch_op.drop_index("ix_scripts_author")
 
     op.drop_table("scripts")

@@ -17,7 +17,7 @@ logs = resource_table(
             ("request", "json", True),
             ("service", "str", False),
         ),
-        ("level", "service"),
+        (("level",), ("service",)),
         None,
     ),
 )

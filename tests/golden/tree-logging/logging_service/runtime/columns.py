@@ -1,4 +1,4 @@
-# Vendored from the FountainAI deploy project (generator/runtime/columns.py), runtime 578ae5e42057.
+# Vendored from the FountainAI deploy project (generator/runtime/columns.py), runtime f02522b6c626.
 # Do not edit it here: `fountain generate` overwrites it. Change it in the project and regenerate.
 """Column types of the resource tables, and the one function that declares a resource's table.
 
@@ -125,12 +125,12 @@ def resource_table(
     name: str,
     key: str,
     columns: tuple[tuple[str, str, bool], ...],
-    indexed: tuple[str, ...] = (),
+    indexed: tuple[tuple[str, ...], ...] = (),
     parent: tuple[str, str, str] | None = None,
     *,
     ddl: bool = False,
 ) -> Table:
-    """Declare a resource table: its key, typed (name, kind, nullable) columns, one index per filter/sort column.
+    """Declare a resource table: its key, typed (name, kind, nullable) columns, the indexes of its filters and sorts.
 
     `parent` is (column, parent table, parent key) for a nested collection; rows go with their parent.
     """
@@ -143,7 +143,7 @@ def resource_table(
     for column, kind, nullable in columns:
         table_columns.append(Column(column, KINDS[kind][1 if ddl else 0], nullable=nullable))
     table = Table(name, metadata, *table_columns)
-    for column in indexed:
-        # The key as the second column lets a filter keep the default order (by key) without a sort.
-        Index(f"ix_{name}_{column}", table.c[column], table.c[key])
+    for columns_ in indexed:
+        # The key as the last column keeps the default order (by key) inside a filter without a sort.
+        Index(f"ix_{name}_{'_'.join(columns_)}"[:63], *(table.c[c] for c in columns_), table.c[key])
     return table

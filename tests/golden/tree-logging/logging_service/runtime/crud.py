@@ -1,4 +1,4 @@
-# Vendored from the FountainAI deploy project (generator/runtime/crud.py), runtime 578ae5e42057.
+# Vendored from the FountainAI deploy project (generator/runtime/crud.py), runtime f02522b6c626.
 # Do not edit it here: `fountain generate` overwrites it. Change it in the project and regenerate.
 """Collection and item operations over one typed resource table: list, create, get, patch, put, delete.
 
@@ -116,8 +116,8 @@ class Collection:
         key = getattr(sort, "value", sort)
         if key in self.sort_fields:
             column = self.table.c[key]
-            # Missing values sort last on both databases.
-            statement = statement.order_by(column.is_(None), column)
+            # Missing values last on both databases (PostgreSQL's own ascending order, so its index serves).
+            statement = statement.order_by(column.asc().nulls_last())
         statement = statement.order_by(self.key)
         offset = query.get(self.offset_param) if self.offset_param else None
         limit = query.get(self.limit_param) if self.limit_param else None
