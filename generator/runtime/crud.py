@@ -75,8 +75,8 @@ class Collection:
         return doc
 
     def _values(self, doc: Mapping[str, Any]) -> dict[str, Any]:
-        """The columns a request may set: never the key, never a readOnly field, never an unknown one."""
-        skip = {self.key.name, self.id_field, *self.read_only}
+        """The columns a request may set: never the key, the parent, a readOnly field or an unknown one."""
+        skip = {self.key.name, self.id_field, self.parent, *self.read_only}
         return {k: v for k, v in doc.items() if k not in skip and k in self.table.c}
 
     def _where(self, item_id: int, parent_id: int | None) -> Any:
