@@ -1,4 +1,4 @@
-# Vendored from the FountainAI deploy project (generator/runtime/crud.py), runtime f02522b6c626.
+# Vendored from the FountainAI deploy project (generator/runtime/crud.py), runtime e0b2a282fdb6.
 # Do not edit it here: `fountain generate` overwrites it. Change it in the project and regenerate.
 """Collection and item operations over one typed resource table: list, create, get, patch, put, delete.
 
@@ -77,8 +77,8 @@ class Collection:
         return doc
 
     def _values(self, doc: Mapping[str, Any]) -> dict[str, Any]:
-        """The columns a request may set: never the key, never a readOnly field, never an unknown one."""
-        skip = {self.key.name, self.id_field, *self.read_only}
+        """The columns a request may set: never the key, the parent, a readOnly field or an unknown one."""
+        skip = {self.key.name, self.id_field, self.parent, *self.read_only}
         return {k: v for k, v in doc.items() if k not in skip and k in self.table.c}
 
     def _where(self, item_id: int, parent_id: int | None) -> Any:

@@ -1,4 +1,4 @@
-# Vendored from the FountainAI deploy project (generator/runtime/db.py), runtime f02522b6c626.
+# Vendored from the FountainAI deploy project (generator/runtime/db.py), runtime e0b2a282fdb6.
 # Do not edit it here: `fountain generate` overwrites it. Change it in the project and regenerate.
 """Database engine, per-request sessions, and Alembic migrations run at start-up."""
 

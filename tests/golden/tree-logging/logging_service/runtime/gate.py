@@ -1,4 +1,4 @@
-# Vendored from the FountainAI deploy project (generator/runtime/gate.py), runtime f02522b6c626.
+# Vendored from the FountainAI deploy project (generator/runtime/gate.py), runtime e0b2a282fdb6.
 # Do not edit it here: `fountain generate` overwrites it. Change it in the project and regenerate.
 """Request bodies checked against the spec's own JSON schema, before pydantic sees them.
 
