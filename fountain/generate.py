@@ -35,6 +35,11 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="where compose/ and kong/ go (default: the project for its own specs/, else not written)",
     )
     gen.add_argument("--check", action="store_true", help="write nothing; exit 1 listing every file that differs")
+    gen.add_argument(
+        "--allow-destructive",
+        action="store_true",
+        help="write a migration that drops or narrows columns (refused otherwise, naming the field)",
+    )
     gen.set_defaults(func=run)
 
 
@@ -43,7 +48,8 @@ def report(result: Result) -> None:
     for warning in result.warnings:
         console.print(f"[yellow]warning[/] {warning}")
     for stub in result.new_stubs:
-        console.print(f"[cyan]new stub[/] {_shown(result.stub_file(stub))}")
+        kind = "new revision" if "/migrations/versions/" in stub else "new stub"
+        console.print(f"[cyan]{kind}[/] {_shown(result.stub_file(stub))}")
     for changed in result.changed_signatures:
         console.print(f"[red]signature changed[/] {changed}")
 
@@ -74,7 +80,12 @@ def handlers_dir(path: Path, out: Path | None, handlers: Path | None) -> Path:
 
 
 def generate_with_progress(
-    path: Path, out: Path | None, check: bool, bundle: Path | None = None, handlers: Path | None = None
+    path: Path,
+    out: Path | None,
+    check: bool,
+    bundle: Path | None = None,
+    handlers: Path | None = None,
+    allow_destructive: bool = False,
 ) -> Result:
     """Generate from the current project, showing which service is being worked on."""
     with console.status("generating", spinner="dots") as status:
@@ -86,6 +97,7 @@ def generate_with_progress(
             check=check,
             progress=lambda m: status.update(m),
             handlers_dir=handlers_dir(path, out, handlers),
+            allow_destructive=allow_destructive,
         )
 
 
@@ -93,7 +105,7 @@ def run(args: argparse.Namespace) -> int:
     # --check compares what a project commits (bundle, handler stubs); the trees only when -o names them,
     # since the default build/ is ignored by git and absent on a fresh clone.
     out = args.output if args.output is not None or args.check else Path("build/services")
-    result = generate_with_progress(args.path, out, args.check, args.bundle, args.handlers)
+    result = generate_with_progress(args.path, out, args.check, args.bundle, args.handlers, args.allow_destructive)
     report(result)
     if args.check:
         for difference in result.differences:

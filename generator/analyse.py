@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -10,6 +11,7 @@ from .errors import SpecError, pointer
 from .examples import minimal_instance
 from .model import ApiVersion, Crud, DocumentedResponse, ErrorShape, Filter, Operation, Param
 from .naming import singular, snake
+from .schema_tables import body_schema, envelope, item_schema, resource_table
 from .validate import IGNORED_HEADERS, METHODS, resolve
 
 _SCALAR = {"integer": "int", "number": "float", "string": "str", "boolean": "bool"}
@@ -25,6 +27,7 @@ class Analysis:
     def __init__(self, spec: dict[str, Any], file: Path, label: str, classes: dict[str, str], package: str):
         self.spec, self.file, self.label, self.classes, self.package = spec, file, label, classes, package
         self.warnings: list[str] = []
+        self.tables: dict[str, Any] = {}
 
     def warn(self, at: str, message: str) -> None:
         self.warnings.append(f"{self.file} at {at}: {message}")
@@ -129,7 +132,9 @@ class Analysis:
             api_key_scheme=scheme,
             header_params=header_params,
             success_media=success_media,
-            crud=crud if self._crud_fits(crud, path_params, body_model, success_media, at) else None,
+            crud=crud
+            if self._crud_fits(crud, path_params, body_model, success_media, at) and self._fills_response(crud, op, at)
+            else None,
             documents_4xx=documents_4xx,
         )
 
@@ -237,16 +242,23 @@ class Analysis:
     # -- CRUD resources ---------------------------------------------------------------------------
 
     def _crud_map(self, ops: list[tuple[str, str]]) -> dict[tuple[str, str], Crud]:
-        """Recognise collection (/things) and item (/things/{id}) operations."""
+        """Recognise collection (/things), item (/things/{id}) and nested (/things/{id}/parts) operations."""
         paths = {p for p, _ in ops}
         out: dict[tuple[str, str], Crud] = {}
+        items_of: dict[str, tuple[str, str]] = {}  # item path -> (table, key column)
         for collection in sorted(paths):
-            if "{" in collection or collection.rstrip("/") == "":
+            if collection.endswith("}") or collection.rstrip("/") == "":
                 continue
-            table = snake(collection.rstrip("/").split("/")[-1])
+            # /things/search belongs to /things: it searches that collection, it is not one of its own.
+            if collection.endswith("/search") and collection[: -len("/search")] in paths:
+                continue
+            owner, _, segment = collection.rstrip("/").rpartition("/")
+            parent = items_of.get(owner)
+            if "{" in collection and parent is None:
+                continue
+            table = snake(segment) if parent is None else f"{parent[0]}_{snake(segment)}"
             items = [p for p in paths if re.fullmatch(re.escape(collection) + r"/\{[^/{}]+\}", p)]
             item = items[0] if len(items) == 1 else None
-            has_create = (collection, "post") in ops
             lists = [
                 lp for lp in (collection, collection + "/search") if (lp, "get") in ops and self._returns_array(lp)
             ]
@@ -254,14 +266,34 @@ class Analysis:
             if item is None and not lists:
                 continue
             id_field = self._id_field(collection, item)
-            if has_create:
-                out[(collection, "post")] = Crud("create", table, id_field)
+            parent_param = owner.rsplit("{", 1)[1].rstrip("}") if parent else None
+            item_param = item.rsplit("{", 1)[1].rstrip("}") if item else None
+            place = {"parent": parent_param, "item_param": item_param}
+            if (collection, "post") in ops:
+                out[(collection, "post")] = Crud("create", table, id_field, **place)
             for list_path in lists:
-                out[(list_path, "get")] = self._list_crud(list_path, table, id_field, collection)
+                listed = self._list_crud(list_path, table, id_field, collection)
+                out[(list_path, "get")] = replace(listed, envelope=self._envelope(list_path), **place)
+            # An index per filter and per sort, and one per filter and sort together, so a filtered,
+            # sorted page reads only the rows it returns.
+            filtered = {(f.field,) for lp in lists for f in out[(lp, "get")].filters if f.kind == "eq"}
+            sorted_by = {(f,) for lp in lists for f in out[(lp, "get")].sort_fields}
+            indexed = filtered | sorted_by | {(f[0], s[0]) for f in filtered for s in sorted_by if f != s}
+            key = id_field or "id"
+            self.tables[table] = resource_table(
+                self.spec,
+                table,
+                key,
+                (collection, collection + "/search"),
+                item,
+                tuple(sorted(indexed)),
+                (parent_param, *parent) if parent and parent_param else None,
+            )
             if item is not None:
+                items_of[item] = (table, key)
                 for method, kind in (("get", "get"), ("patch", "patch"), ("put", "put"), ("delete", "delete")):
                     if (item, method) in ops:
-                        out[(item, method)] = Crud(kind, table, id_field)  # type: ignore[arg-type]
+                        out[(item, method)] = Crud(kind, table, id_field, **place)  # type: ignore[arg-type]
         return out
 
     def _returns_array(self, path: str) -> bool:
@@ -270,7 +302,13 @@ class Analysis:
         if not success:
             return False
         raw = next(v for k, v in responses.items() if str(k) == success[0])
-        return self._json_schema(raw).get("type") == "array"
+        schema = body_schema(self.spec, raw)
+        return schema.get("type") == "array" or envelope(self.spec, schema) is not None
+
+    def _envelope(self, path: str) -> tuple[str, str | None] | None:
+        responses = self.spec["paths"][path]["get"].get("responses") or {}
+        raw = next(v for k, v in sorted(responses.items(), key=lambda kv: str(kv[0])) if str(k).startswith("2"))
+        return envelope(self.spec, body_schema(self.spec, raw))
 
     def _id_field(self, collection: str, item: str | None) -> str | None:
         fields = self._fields(collection, item)
@@ -286,15 +324,18 @@ class Analysis:
         fields: dict[str, dict[str, Any]] = {}
         paths = self.spec.get("paths") or {}
         for path in (collection, collection + "/search", item):
-            for op in (paths.get(path) or {}).values() if path else ():
+            for method, op in (paths.get(path) or {}).items() if path else ():
                 if not isinstance(op, dict) or "responses" not in op:
                     continue
-                schemas = [self._json_schema(r) for r in op["responses"].values()]
-                body = resolve(self.spec, op.get("requestBody")) or {}
-                schemas.append(self._json_schema(body))
+                # Success bodies and the request body, allOf parts merged: where a resource's fields live.
+                listing = method == "get" and path != item
+                schemas = [
+                    item_schema(self.spec, body_schema(self.spec, r), listing=listing)
+                    for s, r in op["responses"].items()
+                    if str(s).startswith("2")
+                ]
+                schemas.append(body_schema(self.spec, op.get("requestBody")))
                 for schema in schemas:
-                    if schema.get("type") == "array":
-                        schema = resolve(self.spec, schema.get("items")) or {}
                     for name, prop in (schema.get("properties") or {}).items():
                         fields.setdefault(name, resolve(self.spec, prop))
         return fields
@@ -345,6 +386,31 @@ class Analysis:
                     return Filter(name, field, "any_eq", sub)
         return None
 
+    def _fills_response(self, crud: Crud, op: dict[str, Any], at: str) -> bool:
+        """A stored row must carry every field the success response requires; else a 500 waits, so a stub."""
+        table = self.tables[crud.table]
+        guaranteed = {c.name for c in table.columns if not c.nullable}
+        guaranteed |= {crud.id_field} if crud.id_field else set()
+        guaranteed |= {table.parent[0]} if table.parent else set()
+        responses = op.get("responses") or {}
+        success = sorted(str(s) for s in responses if str(s).startswith("2"))
+        schema = body_schema(self.spec, next(v for k, v in responses.items() if str(k) == success[0]))
+        if crud.kind == "list" and crud.envelope:
+            missing = set(schema.get("required") or ()) - {p for p in crud.envelope if p}
+            schema = item_schema(self.spec, schema, listing=True)
+        else:
+            missing = set()
+            schema = item_schema(self.spec, schema)
+        missing |= set(schema.get("required") or ()) - guaranteed
+        if missing:
+            self.warn(
+                at,
+                f"the response requires {sorted(missing)}, which a stored {crud.table} row may lack "
+                "(the request does not require them); left as a stub",
+            )
+            return False
+        return True
+
     def _crud_fits(
         self, crud: Crud | None, path_params: tuple[Param, ...], body_model: str | None, media: str, at: str
     ) -> bool:
@@ -353,10 +419,11 @@ class Analysis:
         if media != "application/json":
             self.warn(at, f"the success response is {media}, not a JSON resource; left as a stub")
             return False
-        if crud.kind in ("get", "patch", "put", "delete") and (
-            len(path_params) != 1 or path_params[0].py_type != "int"
-        ):
-            self.warn(at, "item operations need one integer path parameter to be implemented; left as a stub")
+        wanted = {crud.parent, crud.item_param if crud.kind in ("get", "patch", "put", "delete") else None} - {None}
+        if {p.name for p in path_params} != wanted or any(p.py_type != "int" for p in path_params):
+            self.warn(
+                at, "collection and item operations need integer id path parameters to be implemented; left as a stub"
+            )
             return False
         if crud.kind in ("create", "patch", "put") and (body_model is None or body_model.startswith("dict")):
             self.warn(at, "the request body is not a named object schema; left as a stub")
@@ -399,6 +466,6 @@ def analyse(
         successor=None,
         models_source=models_source,
         operations=operations,
-        tables=tuple(sorted({op.crud.table for op in operations if op.crud})),
+        tables=tuple(analysis.tables[name] for name in sorted({op.crud.table for op in operations if op.crud})),
     )
     return version, analysis.warnings

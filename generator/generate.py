@@ -8,8 +8,9 @@ from pathlib import Path
 from .bundle import BundleSettings, build_bundle, load_settings
 from .errors import SpecError
 from .formatting import format_trees
+from .migrations import VERSIONS, next_revision
 from .model import Service
-from .render import handler_tree_path, render_service
+from .render import handler_tree_path, render_revision, render_service
 from .specs import Progress, load_services
 from .stubs import recorded_signature, stub_spec
 from .writer import diff_files, diff_tree, existing_files, write_files, write_new_file, write_tree
@@ -37,6 +38,8 @@ def build(
     progress: Progress | None = None,
     settings: BundleSettings | None = None,
     handlers_dir: Path | None = None,
+    *,
+    allow_destructive: bool = False,
 ) -> Result:
     """Everything in memory: load, render, merge hand-written handlers, format, bundle. Writes nothing.
 
@@ -60,6 +63,15 @@ def build(
             tree_rel = handler_tree_path(service, f"services/{service.slug}/{rel}")
             files[tree_rel] = data.decode("utf-8")
             keep[service.slug].add(tree_rel)
+        history = {
+            Path(rel).name: data.decode("utf-8")
+            for rel, data in written.items()
+            if rel.startswith(VERSIONS + "/") and rel.endswith(".py")
+        }
+        revision = next_revision(service.tables, history, service.latest.file, allow_destructive=allow_destructive)
+        if revision is not None:
+            # A new revision is written into services/ once, like a stub, and never rewritten.
+            stubs[f"services/{service.slug}/{VERSIONS}/{revision['file']}"] = render_revision(service, revision)
         for stub, text in stubs.items():
             tree_rel = handler_tree_path(service, stub)
             if tree_rel not in files:
@@ -109,6 +121,7 @@ def generate(
     progress: Progress | None = None,
     settings: BundleSettings | None = None,
     handlers_dir: Path | None = None,
+    allow_destructive: bool = False,
 ) -> Result:
     """Generate every service into out_dir/<slug> and the bundle into bundle_dir; check mode only lists differences.
 
@@ -116,7 +129,7 @@ def generate(
     """
     if out_dir is None and not check:
         raise ValueError("out_dir is required unless check is set")
-    result = build(path, project_root, progress, settings, handlers_dir)
+    result = build(path, project_root, progress, settings, handlers_dir, allow_destructive=allow_destructive)
     clash = {s.slug for s in result.services} & {Path(rel).parts[0] for rel in result.bundle}
     if bundle_dir is not None and out_dir is not None and bundle_dir.resolve() == out_dir.resolve() and clash:
         raise SpecError(out_dir, f"service {sorted(clash)[0]!r} and the bundle's folder of that name would collide")
@@ -132,7 +145,7 @@ def generate(
             write_tree(out_dir / slug, files)
     for stub in result.new_stubs:
         if check:
-            result.differences.append(f"{result.stub_file(stub)} (missing stub)")
+            result.differences.append(f"{result.stub_file(stub)} (missing)")
         else:
             slug = Path(stub).parts[1]
             service = next(s for s in result.services if s.slug == slug)
