@@ -13,11 +13,11 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from alembic.autogenerate import produce_migrations, render_python_code
+from alembic.autogenerate import comparators, produce_migrations, render_python_code
 from alembic.migration import MigrationContext
 from alembic.operations import Operations
 from alembic.operations import ops as alembic_ops
-from sqlalchemy import MetaData, create_engine
+from sqlalchemy import CheckConstraint, MetaData, create_engine
 from sqlalchemy.dialects import sqlite
 from sqlalchemy.engine import Connection
 
@@ -39,7 +39,7 @@ def resource_metadata(tables: tuple[ResourceTable, ...], *, ddl: bool = True) ->
 
 def table_args(table: ResourceTable) -> tuple[Any, ...]:
     """Positional arguments of runtime.columns.resource_table after the metadata."""
-    columns = tuple((c.name, c.kind, c.nullable) for c in table.columns)
+    columns = tuple((c.name, c.kind, c.nullable, *((c.choices,) if c.choices else ())) for c in table.columns)
     return table.name, table.key, columns, table.indexed, table.parent
 
 
@@ -47,6 +47,24 @@ def _compare_type(context: Any, inspected: Any, metadata: Any, inspected_type: A
     # Compared as SQLite spells them, the database the history is replayed on: deterministic, no server.
     dialect = sqlite.dialect()
     return inspected_type.compile(dialect=dialect) != metadata_type.compile(dialect=dialect)
+
+
+@comparators.dispatch_for("table")
+def _compare_checks(
+    autogen_context: Any, modify_ops: Any, schema: str | None, name: str, conn_table: Any, metadata_table: Any
+) -> None:
+    """Add and drop the named CHECK constraints of an existing table (Alembic's autogenerate leaves them out)."""
+    if conn_table is None or metadata_table is None:
+        return
+    wanted = {c.name: str(c.sqltext) for c in metadata_table.constraints if isinstance(c, CheckConstraint) and c.name}
+    found = {c["name"]: c["sqltext"] for c in autogen_context.inspector.get_check_constraints(name) if c["name"]}
+    for check in sorted(found):
+        if found[check] != wanted.get(check):
+            undo = alembic_ops.CreateCheckConstraintOp(check, name, found[check], schema=schema)
+            modify_ops.ops.append(alembic_ops.DropConstraintOp(check, name, "check", schema=schema, _reverse=undo))
+    for check in sorted(wanted):
+        if found.get(check) != wanted[check]:
+            modify_ops.ops.append(alembic_ops.CreateCheckConstraintOp(check, name, wanted[check], schema=schema))
 
 
 def _replay(connection: Connection, history: dict[str, str]) -> None:
@@ -99,6 +117,10 @@ def _summary(upgrade: alembic_ops.UpgradeOps) -> list[str]:
             lines.append(f"drop index {op.index_name}")
         elif isinstance(op, alembic_ops.DropTableOp):
             lines.append(f"drop table {op.table_name}")
+        elif isinstance(op, alembic_ops.CreateCheckConstraintOp):
+            lines.append(f"check {op.constraint_name}")
+        elif isinstance(op, alembic_ops.DropConstraintOp):
+            lines.append(f"drop check {op.constraint_name}")
         elif isinstance(op, alembic_ops.AlterColumnOp):
             lines.append(f"alter {table}.{op.column_name}")
     return lines

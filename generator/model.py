@@ -48,8 +48,9 @@ class Filter:
 @dataclass(frozen=True)
 class TableColumn:
     name: str
-    kind: Literal["int", "float", "str", "bool", "json"]
+    kind: Literal["int", "float", "str", "bool", "date", "datetime", "json"]
     nullable: bool = True
+    choices: tuple[str, ...] = ()  # a string enum's values, checked by the database
 
 
 @dataclass(frozen=True)

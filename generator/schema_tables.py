@@ -55,12 +55,30 @@ def item_schema(spec: dict[str, Any], schema: dict[str, Any], *, listing: bool =
     return flatten(spec, schema["properties"][paged[0]].get("items")) if paged else schema
 
 
-def _kind(types: set[str]) -> str:
+_FORMATS = {"date": "date", "date-time": "datetime"}
+
+
+def _kind(types: set[str], props: list[dict[str, Any]]) -> str:
+    formats = {p.get("format") for p in props}
+    if types == {"string"} and len(formats) == 1 and next(iter(formats)) in _FORMATS:
+        return _FORMATS[next(iter(formats))]
     if len(types) == 1 and next(iter(types)) in _KINDS:
         return _KINDS[next(iter(types))]
     if types == {"integer", "number"}:
         return "float"
     return "json"
+
+
+def _choices(props: list[dict[str, Any]]) -> tuple[str, ...]:
+    """The values a string field may take when every schema of it is an enum of plain strings, sorted."""
+    enums = [p.get("enum") for p in props]
+    if not all(isinstance(e, list) and e for e in enums):
+        return ()
+    values = {v for e in enums for v in e}
+    # Text with NUL or backslash is stored escaped on PostgreSQL (columns.SafeText): not comparable as given.
+    if not all(isinstance(v, str) and "\\" not in v and "\x00" not in v for v in values):
+        return ()
+    return tuple(sorted(values))
 
 
 def _types(prop: dict[str, Any]) -> tuple[set[str], bool]:
@@ -117,7 +135,8 @@ def resource_table(
         if any(p.get("readOnly") for p in props[field]):
             read_only.append(field)
             nullable = True
-        columns.append(TableColumn(field, _kind(types), nullable))
+        kind = _kind(types, props[field])
+        columns.append(TableColumn(field, kind, nullable, _choices(props[field]) if kind == "str" else ()))
     scalar = {c.name for c in columns if c.kind != "json"}
     return ResourceTable(
         name=name,

@@ -7,13 +7,17 @@ so what the service queries and what the migrations create cannot drift apart.
 from __future__ import annotations
 
 import re
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import (
     JSON,
     BigInteger,
     Boolean,
+    CheckConstraint,
     Column,
+    Date,
+    DateTime,
     Double,
     ForeignKey,
     Index,
@@ -108,12 +112,50 @@ class Document(TypeDecorator):
         return _unescape_nul(value) if dialect.name == "postgresql" else value
 
 
+class Day(TypeDecorator):
+    """A `format: date` string stored as DATE, so it compares and sorts as a date; read back as the same string."""
+
+    impl = Date
+    cache_ok = True
+
+    def process_bind_param(self, value: Any, dialect: Any) -> Any:
+        return date.fromisoformat(value) if isinstance(value, str) else value
+
+    def process_result_value(self, value: Any, dialect: Any) -> Any:
+        return None if value is None else value.isoformat()
+
+
+class Instant(TypeDecorator):
+    """A `format: date-time` string stored as TIMESTAMP WITH TIME ZONE (UTC on SQLite); read back in UTC, RFC 3339."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: Any, dialect: Any) -> Any:
+        if isinstance(value, str):
+            value = datetime.fromisoformat(value)
+        if value is None:
+            return None
+        # A time without offset is taken as UTC; SQLite keeps no offset, so every value is stored in UTC
+        # there and its fixed-width text sorts in time order.
+        value = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: Any, dialect: Any) -> Any:
+        if value is None:
+            return None
+        value = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+        return value.isoformat().replace("+00:00", "Z")
+
+
 # kind -> (type the service queries with, plain type the migrations create)
 KINDS: dict[str, tuple[Any, Any]] = {
     "int": (WholeNumber(), BigInteger().with_variant(postgresql.NUMERIC(), "postgresql")),
     "float": (Double(), Double()),
     "str": (SafeText(), Text()),
     "bool": (Boolean(), Boolean()),
+    "date": (Day(), Date()),
+    "datetime": (Instant(), DateTime(timezone=True)),
     "json": (Document(), JSON().with_variant(postgresql.JSONB(), "postgresql")),
 }
 
@@ -122,14 +164,15 @@ def resource_table(
     metadata: MetaData,
     name: str,
     key: str,
-    columns: tuple[tuple[str, str, bool], ...],
+    columns: tuple[tuple[Any, ...], ...],
     indexed: tuple[tuple[str, ...], ...] = (),
     parent: tuple[str, str, str] | None = None,
     *,
     ddl: bool = False,
 ) -> Table:
-    """Declare a resource table: its key, typed (name, kind, nullable) columns, the indexes of its filters and sorts.
+    """Declare a resource table: key, typed (name, kind, nullable[, choices]) columns, indexes of filters and sorts.
 
+    A column with choices (a string enum) gets a CHECK constraint, so a row written around the API is refused too.
     `parent` is (column, parent table, parent key) for a nested collection; rows go with their parent.
     """
     table_columns = [Column(key, ID_TYPE, primary_key=True, autoincrement=True)]
@@ -138,10 +181,26 @@ def resource_table(
         table_columns.append(
             Column(column, ID_TYPE, ForeignKey(f"{parent_table}.{parent_key}", ondelete="CASCADE"), nullable=False)
         )
-    for column, kind, nullable in columns:
+    for column, kind, nullable, *choices in columns:
         table_columns.append(Column(column, KINDS[kind][1 if ddl else 0], nullable=nullable))
+        if choices:
+            table_columns.append(CheckConstraint(_one_of(column, choices[0]), name=_check_name(name, column)))
     table = Table(name, metadata, *table_columns)
     for columns_ in indexed:
         # The key as the last column keeps the default order (by key) inside a filter without a sort.
         Index(f"ix_{name}_{'_'.join(columns_)}"[:63], *(table.c[c] for c in columns_), table.c[key])
     return table
+
+
+def _check_name(table: str, column: str) -> str:
+    """The CHECK constraint's name: the same on every database and every run (PostgreSQL keeps 63 bytes)."""
+    return f"ck_{table}_{column}"[:63]
+
+
+def _one_of(column: str, choices: tuple[str, ...]) -> str:
+    quoted = '"' + column.replace('"', '""') + '"'
+    return f"{quoted} IN ({', '.join(_quote(c) for c in choices)})"
+
+
+def _quote(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"

@@ -12,7 +12,7 @@ logs = resource_table(
         "logId",
         (
             ("correlationId", "str", True),
-            ("level", "str", False),
+            ("level", "str", False, ("debug", "error", "info", "warning")),
             ("message", "str", False),
             ("request", "json", True),
             ("service", "str", False),
