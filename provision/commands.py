@@ -141,6 +141,15 @@ def compose_up(compose_file: str, wait_seconds: int, *services: str, remove_orph
     return compose(compose_file, "up", "-d", *orphans, "--wait", "--wait-timeout", str(wait_seconds), *services)
 
 
+def compose_migrate(compose_file: str, service: str) -> Argv:
+    """`alembic upgrade head` in a one-off container of the service's image and env (its DATABASE_URL).
+
+    `--no-deps`: PostgreSQL is already up, and nothing of the new release may start before the switch.
+    It is the same upgrade the service runs on start (MIGRATE_ON_START), which then finds nothing to do.
+    """
+    return compose(compose_file, "run", "--rm", "--no-deps", "-T", service, "alembic", "upgrade", "head")
+
+
 def compose_exec(compose_file: str, service: str, *argv: str) -> Argv:
     return compose(compose_file, "exec", "-T", service, *argv)
 

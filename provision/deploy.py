@@ -59,7 +59,7 @@ class _Runbook:
             self.ctx.say(f"took over a stale lock held by {self.host_lock.stale_owner}")
 
     def migrate(self) -> None:
-        self.bad = self.ctx.migrate()
+        self.bad = self.ctx.migrate(self.release)
 
     def run(self) -> Outcome:
         step = "lock"
@@ -85,7 +85,7 @@ class _Runbook:
 
 class _Deploy(_Runbook):
     action = "deploy"
-    STEPS = ("lock", "noop", "images", "upload", "verify", "pull", "switch", "migrate", "health", "prune")
+    STEPS = ("lock", "noop", "images", "upload", "verify", "pull", "database", "migrate", "switch", "health", "prune")
 
     def __init__(self, ctx: HostContext, release: Release):
         super().__init__(ctx)
@@ -132,8 +132,32 @@ class _Deploy(_Runbook):
         code, out, err = self.ctx.host.run(commands.compose(self._compose_file(), "pull"), check=False)
         if code != 0:
             last = (err or out).strip().splitlines()[-1:] or [f"exit {code}"]
-            kept = f"release {self.current} keeps running" if self.current else "nothing was running"
-            raise StepFailed(f"release {self.release}: pulling images failed ({last[0]}); {kept}", "pull-failed")
+            raise StepFailed(
+                f"release {self.release}: pulling images failed ({last[0]}); {self._kept()}", "pull-failed"
+            )
+
+    def _kept(self) -> str:
+        return f"release {self.current} keeps running" if self.current else "nothing was running"
+
+    def database(self) -> None:
+        """PostgreSQL up with every service's database, before anything of the new release runs."""
+        if self.ctx.migrate(self.release):
+            raise StepFailed(f"release {self.release}: PostgreSQL did not come up; {self._kept()}", "database-failed")
+
+    def migrate(self) -> None:
+        """Each changed service's migrations, before the switch: a failure leaves the running release serving.
+
+        Alembic runs each revision in a transaction (PostgreSQL's DDL is transactional), so a failed one
+        leaves that service's schema at the revision before it; the release is not switched to.
+        """
+        for service in self.ctx.changed_services(self.bundle, self.current):
+            self.ctx.say(f"migrating {service}")
+            failed = self.ctx.upgrade_schema(self.release, service)
+            if failed is not None:
+                raise StepFailed(
+                    f"release {self.release}: migrations of {service} failed ({failed}); {self._kept()}",
+                    f"migrate-failed:{service}",
+                )
 
     def switch(self) -> None:
         self.ctx.say(f"switching current to {self.release}")
@@ -202,7 +226,7 @@ class _Rollback(_Runbook):
 
 
 def deploy(options: DeployOptions, release: Release, progress: Progress = lambda _: None) -> Outcome:
-    """Lock, upload, verify, pull, switch, migrate, check (switching back on failure), prune."""
+    """Lock, upload, verify, pull, migrate, switch, check (switching back on failure), prune."""
     with HostContext(options, progress) as ctx:
         ctx.say(f"connected to {ctx.host.where}")
         ctx.preflight()

@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 
 import yaml
 
-from generator.contract import DATABASE, INFRASTRUCTURE, INIT_SCRIPT_IN_CONTAINER, KONG_RUNTIME_CONFIG
+from generator.contract import COMPOSE_FILE, DATABASE, INFRASTRUCTURE, INIT_SCRIPT_IN_CONTAINER, KONG_RUNTIME_CONFIG
 
 from . import commands
 from .connection import Host, Target, load_key
@@ -158,19 +158,36 @@ class HostContext:
             self.host.run(*commands.point(self.layout.previous, old))
         self.host.run(*commands.point(self.layout.current, name), commands.touch_complete(self.layout, name))
 
-    def migrate(self) -> list[str]:
-        """PostgreSQL up, then its init script again; returns [postgres] when that fails.
+    def migrate(self, name: str) -> list[str]:
+        """PostgreSQL up (as release `name` declares it), then its init script again; [postgres] when that fails.
 
         Idempotent: it adds the database of a new service, which the entrypoint alone does only on a
         fresh volume. Passwords come from the container's env.
         """
-        compose_file = self.layout.compose_file(self.layout.current)
+        compose_file = self.layout.compose_file(self.layout.release(name))
         self.host.run(
             commands.compose_up(compose_file, int(self.options.health_timeout), DATABASE, remove_orphans=False),
             check=False,
         )
         init = commands.compose_exec(compose_file, DATABASE, "bash", INIT_SCRIPT_IN_CONTAINER)
         return [DATABASE] if self.host.run(init, check=False)[0] != 0 else []
+
+    def changed_services(self, release: Release, current: str | None) -> list[str]:
+        """The services whose image differs from the running release's (every one on a first deploy)."""
+        images = yaml.safe_load(release.files[COMPOSE_FILE])["services"]
+        before: dict[str, dict[str, str]] = {}
+        if current:
+            _, text, _ = self.host.run(commands.read_file(self.layout.compose_file(self.layout.release(current))))
+            before = yaml.safe_load(text)["services"]
+        return [s for s in release.services if before.get(s, {}).get("image") != images[s]["image"]]
+
+    def upgrade_schema(self, name: str, service: str) -> str | None:
+        """The service's migrations with release `name`'s image and env; None, or the last line of the failure."""
+        compose_file = self.layout.compose_file(self.layout.release(name))
+        code, out, err = self.host.run(commands.compose_migrate(compose_file, service), check=False)
+        if code == 0:
+            return None
+        return ((err or out).strip().splitlines() or [f"exit {code}"])[-1]
 
     def start_and_check(self, name: str) -> list[str]:
         """`up --wait`, then our own health check through the gateway; returns the unhealthy services."""
@@ -189,7 +206,7 @@ class HostContext:
 
     def bring_up(self, name: str) -> list[str]:
         """Migrate, start and check the release `current` points at; returns the unhealthy services."""
-        return self.migrate() or self.start_and_check(name)
+        return self.migrate(name) or self.start_and_check(name)
 
     def prune(self) -> list[str]:
         """Keep the newest `keep` releases (by last use), and always current and previous."""

@@ -116,6 +116,18 @@ def test_compose_commands():
     ]
     assert commands.compose_exec(COMPOSE, "kong", "kong", "health") == [*base, "exec", "-T", "kong", "kong", "health"]
     assert commands.compose_logs(COMPOSE, "character", 20) == [*base, "logs", "--no-color", "--tail", "20", "character"]
+    # The service's own image and env file, no other container started: PostgreSQL is already up.
+    assert commands.compose_migrate(COMPOSE, "character") == [
+        *base,
+        "run",
+        "--rm",
+        "--no-deps",
+        "-T",
+        "character",
+        "alembic",
+        "upgrade",
+        "head",
+    ]
 
 
 def test_values_reach_the_shell_as_data(tmp_path):

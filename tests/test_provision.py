@@ -76,6 +76,7 @@ def releases(tmp_path_factory) -> dict[str, Release]:
         "one": build_release(_bundle(base / "one"), _secrets("one")),
         "two": build_release(_bundle(base / "two"), _secrets("two")),
         "broken": build_release(_bundle(base / "broken", "-unhealthy"), _secrets("two")),
+        "renewed": build_release(_bundle(base / "renewed", "-renewed"), _secrets("two")),
         "unpullable": build_release(_bundle(base / "unpullable", "-missing"), _secrets("two")),
     }
 
@@ -145,6 +146,39 @@ def test_failed_pull_leaves_the_running_release_untouched(host: Sshd, options: D
     )
     host.faults()
     assert_serves(host, options, releases["one"].name)
+
+
+def test_migrations_run_before_the_switch_and_a_failure_keeps_the_old_release(
+    host: Sshd, options: DeployOptions, releases
+):
+    _ensure(options, releases["one"])
+    calls = host.docker_state / "calls.log"
+    calls.write_text("")
+    host.faults(migrate_fail=["character"])
+    with pytest.raises(DeployError) as error:
+        deploy(options, releases["broken"])
+    assert str(error.value) == (
+        f"release {releases['broken'].name}: migrations of character failed (sqlalchemy.exc.ProgrammingError: "
+        f"migration of character failed); release {releases['one'].name} keeps running"
+    )
+    host.faults()
+    assert_serves(host, options, releases["one"].name)
+    audit = (Path(host.root) / "audit.log").read_text().splitlines()
+    assert audit[-1].endswith(f"deploy {releases['broken'].name} migrate-failed:character")
+    ran = calls.read_text().splitlines()
+    new_file = str(Path(host.root) / "releases" / releases["broken"].name / COMPOSE_FILE)
+    # Only the changed service is migrated (the others' images are unchanged), with the new release's file.
+    migrations = [line for line in ran if " run " in line]
+    assert migrations == [f"compose -p fountainai -f {new_file} run --rm --no-deps -T character alembic upgrade head"]
+    # Migrated cleanly, the new release is started after its migrations.
+    calls.write_text("")
+    _ensure(options, releases["renewed"])
+    assert_serves(host, options, releases["renewed"].name)
+    ran = calls.read_text().splitlines()
+    new_file = str(Path(host.root) / "releases" / releases["renewed"].name / COMPOSE_FILE)
+    migrate = f"compose -p fountainai -f {new_file} run --rm --no-deps -T character alembic upgrade head"
+    assert [line for line in ran if " run " in line] == [migrate]
+    assert ran.index(migrate) < next(i for i, line in enumerate(ran) if "up -d --remove-orphans" in line)
 
 
 def _tag(release: Release) -> str:
