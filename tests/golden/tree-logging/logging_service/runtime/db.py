@@ -1,17 +1,22 @@
-# Vendored from the FountainAI deploy project (generator/runtime/db.py), runtime 42a449c83ebc.
+# Vendored from the FountainAI deploy project (generator/runtime/db.py), runtime c1e48c1f9ec8.
 # Do not edit it here: `fountain generate` overwrites it. Change it in the project and regenerate.
 """Database engine, per-request sessions, and Alembic migrations run at start-up."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from fastapi import Request
 from sqlalchemy import create_engine, text
 from sqlalchemy.orm import Session, sessionmaker
+
+_log = logging.getLogger(__name__)
 
 
 class Database:
@@ -24,10 +29,17 @@ class Database:
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
 
     def migrate(self, migrations: Path) -> None:
-        """Bring the schema to the newest Alembic revision."""
+        """Bring the schema to the newest Alembic revision; leave a schema a newer release migrated as it is."""
         config = Config()
         config.set_main_option("script_location", str(migrations))
         with self.engine.begin() as connection:
+            stamped = MigrationContext.configure(connection).get_current_heads()
+            known = {script.revision for script in ScriptDirectory.from_config(config).walk_revisions()}
+            if not set(stamped) <= known:
+                # A rollback switches code back, not data: revisions only add (unless --allow-destructive),
+                # so this older code runs on the newer schema as it is.
+                _log.warning("database at revision %s, newer than this release's; not migrating", stamped)
+                return
             config.attributes["connection"] = connection
             command.upgrade(config, "head")
 
