@@ -122,7 +122,9 @@ def engine() -> Iterator[Engine]:
         # The client asks the engine for its API version when it is made, so it is made once the socket answers.
         _wait(lambda: docker.APIClient(base_url=f"unix://{socket_path}").ping(), "dockerd", engine_log)
         client = docker.DockerClient(base_url=f"unix://{socket_path}", timeout=120)
-        _wait(lambda: socket.create_connection(("127.0.0.1", port), timeout=1).close() is None, "registry", registry_log)
+        _wait(
+            lambda: socket.create_connection(("127.0.0.1", port), timeout=1).close() is None, "registry", registry_log
+        )
         client.api.import_image_from_data(_base_image_tar(), repository=BASE_IMAGE.split(":")[0], tag="1")
         yield Engine(client, f"127.0.0.1:{port}")
         client.close()

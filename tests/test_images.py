@@ -70,7 +70,10 @@ def test_changed_services_are_pushed_and_unchanged_ones_are_not_rebuilt(engine: 
     engine.client.images.remove(beta.ref, force=True)
     changed = {**trees, "alpha": _tree("alpha 2\n")}
     lines.clear()
-    assert publish(engine.client, changed, prefix, engine.auth, lines.append) == {"alpha": "pushed", "beta": "unchanged"}
+    assert publish(engine.client, changed, prefix, engine.auth, lines.append) == {
+        "alpha": "pushed",
+        "beta": "unchanged",
+    }
     assert lines == [
         f"{prefix}/alpha:{content_hash(changed['alpha'])}: built and pushed",
         f"{beta.ref}: in the registry, not rebuilt",
