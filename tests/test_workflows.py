@@ -205,8 +205,8 @@ def _job(workflow: str, job_id: str) -> dict:
 
 def test_write_credentials_live_only_in_their_environments():
     where: dict[str, set[str]] = {}
-    for name, workflow in _workflows().items():
-        for job_id, job in workflow["jobs"].items():
+    for workflow in _workflows().values():
+        for job in workflow["jobs"].values():
             names, _ = rules.secret_reads(workflow, job)
             for secret in names:
                 where.setdefault(secret, set()).add(str(job.get("environment")))
