@@ -225,7 +225,9 @@ def test_write_credentials_live_only_in_their_environments():
 def test_no_static_cloud_keys_anywhere():
     for path in [*OWN, TEMPLATE]:
         text = path.read_text()
-        assert not re.search(r"AWS_(ACCESS_KEY_ID|SECRET_ACCESS_KEY|SESSION_TOKEN)|aws-access-key|PULUMI_ACCESS_TOKEN", text), path
+        assert not re.search(
+            r"AWS_(ACCESS_KEY_ID|SECRET_ACCESS_KEY|SESSION_TOKEN)|aws-access-key|PULUMI_ACCESS_TOKEN", text
+        ), path
 
 
 def test_the_pr_stack_is_opt_in_by_label_and_removed_on_close():
@@ -235,7 +237,12 @@ def test_the_pr_stack_is_opt_in_by_label_and_removed_on_close():
         assert job["environment"] == "pr-stacks"
     assert "github.event.action == 'closed'" in rules.conjuncts(destroy["if"])
     removal = _pulumi_steps(destroy)[0]["with"]
-    assert removal == {**removal, "command": "destroy", "remove": True, "stack-name": "pr-${{ github.event.pull_request.number }}"}
+    assert removal == {
+        **removal,
+        "command": "destroy",
+        "remove": True,
+        "stack-name": "pr-${{ github.event.pull_request.number }}",
+    }
     assert _pulumi_steps(up)[0]["with"]["stack-name"] == "pr-${{ github.event.pull_request.number }}"
 
 

@@ -108,12 +108,15 @@ def _job_keys(job: dict) -> Iterator[tuple[str, Any]]:
                     suffix = ".env.<env_id>" if sub_key == "env" else f".{sub_key}"
                     yield base + suffix, sub_value
         else:
-            yield {
-                "env": "jobs.<job_id>.env",
-                "outputs": "jobs.<job_id>.outputs.<output_id>",
-                "secrets": "jobs.<job_id>.secrets.<secrets_id>",
-                "with": "jobs.<job_id>.with.<with_id>",
-            }.get(key, f"jobs.<job_id>.{key}"), value
+            yield (
+                {
+                    "env": "jobs.<job_id>.env",
+                    "outputs": "jobs.<job_id>.outputs.<output_id>",
+                    "secrets": "jobs.<job_id>.secrets.<secrets_id>",
+                    "with": "jobs.<job_id>.with.<with_id>",
+                }.get(key, f"jobs.<job_id>.{key}"),
+                value,
+            )
 
 
 def secret_reads(workflow: dict, job: dict) -> tuple[set[str], list[str]]:
@@ -168,7 +171,11 @@ def pull_request_problems(name: str, workflow: dict) -> list[str]:
         if isinstance(permissions, dict) and permissions.get("id-token") == "write":
             gets_something = True
         if gets_something and not fork_guarded(workflow, job_id):
-            problems.append(f"{name}: jobs.{job_id} gets credentials on pull requests without the fork guard {FORK_GUARD!r}")
-        if permissions in ("write-all", None) or (isinstance(permissions, dict) and permissions.get("contents") == "write"):
+            problems.append(
+                f"{name}: jobs.{job_id} gets credentials on pull requests without the fork guard {FORK_GUARD!r}"
+            )
+        if permissions in ("write-all", None) or (
+            isinstance(permissions, dict) and permissions.get("contents") == "write"
+        ):
             problems.append(f"{name}: jobs.{job_id} runs on pull requests with write access to the contents")
     return problems
