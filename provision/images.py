@@ -2,14 +2,12 @@
 
 The tag is the content hash of the service tree, the tag the compose file names, so an unchanged service
 keeps its tag, is found in the registry and is neither rebuilt nor pushed again.
-Usage (CI, before `pulumi up`): `python -m provision.images [SPECS]` with FOUNTAIN_IMAGE_PREFIX and, for a
-registry that needs a login, DOCKER_USERNAME and DOCKER_PASSWORD in the environment (never on the command line).
+`fountain images` runs it in CI before `pulumi up`.
 """
 
 from __future__ import annotations
 
 import os
-import sys
 import tempfile
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -18,7 +16,7 @@ from pathlib import Path
 import docker
 import docker.errors
 
-from generator.bundle.hashing import content_hash
+from generator.contract import content_hash
 
 from .errors import DeployError
 
@@ -110,7 +108,8 @@ def _push(client: docker.DockerClient, image: Image, auth: Mapping[str, str] | N
             raise DeployError(f"{image.ref}: push failed: {event['error']}")
 
 
-def _auth_from_env(prefix: str) -> dict[str, str] | None:
+def auth_from_env(prefix: str) -> dict[str, str] | None:
+    """Registry credentials from DOCKER_USERNAME and DOCKER_PASSWORD (never the command line); None for none."""
     username, password = os.environ.get("DOCKER_USERNAME", ""), os.environ.get("DOCKER_PASSWORD", "")
     if bool(username) != bool(password):
         raise DeployError("DOCKER_USERNAME and DOCKER_PASSWORD must be set together (or neither)")
@@ -121,29 +120,3 @@ def _auth_from_env(prefix: str) -> dict[str, str] | None:
     if registry:
         auth["serveraddress"] = registry
     return auth
-
-
-def main(argv: list[str] | None = None) -> int:
-    """`python -m provision.images [SPECS]`: publish the images of the services generated from SPECS."""
-    from generator.bundle import load_settings
-    from generator.errors import SpecError
-    from generator.generate import build
-
-    args = sys.argv[1:] if argv is None else argv
-    specs = Path(args[0] if args else "specs")
-    try:
-        settings = load_settings()
-        trees = build(specs, Path.cwd(), settings=settings).trees
-        auth = _auth_from_env(settings.image_prefix)
-        publish(docker.from_env(), trees, settings.image_prefix, auth)
-    except (DeployError, SpecError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
-    except docker.errors.DockerException as exc:
-        print(f"error: container engine: {exc}", file=sys.stderr)
-        return 1
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -119,3 +119,16 @@ def test_the_pushed_tags_are_the_tags_the_compose_file_names():
 )
 def test_registry_host_follows_dockers_reference_rule(repository: str, registry: str | None):
     assert registry_of(repository) == registry
+
+
+def test_fountain_images_names_half_set_credentials_and_an_absent_engine(tmp_path, monkeypatch, capsys):
+    from fountain.cli import main
+
+    monkeypatch.setenv("DOCKER_USERNAME", "ci")
+    monkeypatch.delenv("DOCKER_PASSWORD", raising=False)
+    assert main(["images", str(PROJECT_SPECS)]) == 1
+    assert "DOCKER_USERNAME and DOCKER_PASSWORD must be set together" in capsys.readouterr().err
+    monkeypatch.delenv("DOCKER_USERNAME")
+    monkeypatch.setenv("DOCKER_HOST", f"unix://{tmp_path}/no-engine.sock")
+    assert main(["images", str(PROJECT_SPECS)]) == 1
+    assert "error container engine:" in capsys.readouterr().err

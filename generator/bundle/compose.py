@@ -81,7 +81,7 @@ def _kong(services: list[Service], settings: BundleSettings) -> dict[str, Any]:
     return {
         "image": settings.kong_image,
         "restart": RESTART,
-        # The deploy's kong.env holds the consumers' keys (see kong.runtime_config); nothing secret is here.
+        # The deploy's kong.env holds the consumers' keys (see provision/gateway_keys.py); nothing secret is here.
         "env_file": [env_file(GATEWAY)],
         "environment": {
             "KONG_DATABASE": "off",
