@@ -11,6 +11,8 @@ from collections.abc import Callable
 from contextlib import suppress
 from dataclasses import dataclass
 
+from generator.contract import GATEWAY
+
 from . import commands
 from .errors import DeployError
 from .host_context import DeployOptions, HostContext, Progress
@@ -83,7 +85,7 @@ class _Runbook:
 
 class _Deploy(_Runbook):
     action = "deploy"
-    STEPS = ("lock", "noop", "upload", "verify", "pull", "switch", "migrate", "health", "prune")
+    STEPS = ("lock", "noop", "images", "upload", "verify", "pull", "switch", "migrate", "health", "prune")
 
     def __init__(self, ctx: HostContext, release: Release):
         super().__init__(ctx)
@@ -98,6 +100,13 @@ class _Deploy(_Runbook):
                 self.release, "noop", f"release {self.release} is already current and healthy; nothing to do"
             )
         return None
+
+    def images(self) -> None:
+        """Deploy only tags the registry holds: wait for them (naming the missing ones), then log in."""
+        try:
+            self.ctx.images_ready(self.bundle.service_images)
+        except DeployError as error:
+            raise StepFailed(str(error), "images-missing") from None
 
     def upload(self) -> None:
         self.ctx.say(f"uploading release {self.release} ({len(self.bundle.files)} files)")
@@ -134,7 +143,11 @@ class _Deploy(_Runbook):
         """Healthy, or back to the release that ran before (checked again), with the failing services' logs."""
         self.bad = self.bad or self.ctx.start_and_check(self.release)
         if not self.bad:
-            return
+            refused = self.ctx.gateway_refuses_unkeyed(self.bundle)
+            if refused is None:
+                return
+            self.ctx.say(f"gateway key check failed: {refused}")
+            self.bad = [GATEWAY]
         bad, name, current, audit = ", ".join(self.bad), self.release, self.current, ",".join(self.bad)
         report = self.ctx.failure_report(self.bad)
         if not current or current == name:

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
 
+import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from generator.contract import DATABASE, GATEWAY, bundle_services, env_file, password_variable
+from generator.contract import DATABASE, KONG_RUNTIME_CONFIG, bundle_services, env_file, password_variable
 
 from .gateway_keys import runtime_config
+from .gateway_tls import Tls, with_tls
 
 SECRETS_FORMAT = (
     '{"database_passwords": {SERVICE: PASSWORD, ...}, "consumer_keys": {CONSUMER: KEY, ...}, '
@@ -72,7 +73,9 @@ def _line(name: str, value: str) -> str:
     return f"{name}='{value}'\n"
 
 
-def env_files(compose_doc: dict[str, Any], kong_doc: dict[str, Any], secrets: Secrets) -> dict[str, str]:
+def env_files(
+    compose_doc: dict[str, Any], kong_doc: dict[str, Any], secrets: Secrets, tls: Tls | None = None
+) -> dict[str, str]:
     """Relative path (from the compose folder) -> content; each container gets only its own secrets."""
     services = bundle_services(compose_doc)
     missing = sorted(set(services) - set(secrets.database_passwords))
@@ -94,8 +97,9 @@ def env_files(compose_doc: dict[str, Any], kong_doc: dict[str, Any], secrets: Se
     for slug, db in services.items():
         postgres += _line(password_variable(db), secrets.database_passwords[slug])
     files[env_file(DATABASE)] = postgres
+    # Kong's only config: a file beside the env files, mounted read-only (see KONG_RUNTIME_CONFIG).
     runtime = runtime_config(kong_doc, secrets.consumer_keys, secrets.logging_key)
-    # Kong prefers this string to the mounted file, so the keys never sit in a file the container reads.
-    compact = json.dumps(runtime, sort_keys=True, separators=(",", ":"))
-    files[env_file(GATEWAY)] = _line("KONG_DECLARATIVE_CONFIG_STRING", compact)
+    if tls is not None:
+        runtime = with_tls(runtime, tls)
+    files[KONG_RUNTIME_CONFIG] = yaml.safe_dump(runtime, sort_keys=False, allow_unicode=True)
     return files

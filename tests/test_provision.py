@@ -109,8 +109,13 @@ def test_first_deploy(host: Sshd, options: DeployOptions, releases):
     assert_serves(host, options, releases["one"].name)
     env_dir = Path(host.root) / "releases" / releases["one"].name / "compose" / "env"
     for env in env_dir.iterdir():
-        assert stat.S_IMODE(env.stat().st_mode) == 0o600, env
+        # Kong's config is read inside its container by the `kong` user: readable, but only through the
+        # release root, which no other user of the host may enter (0750, the deploy user's group).
+        expected = 0o644 if env.name == "kong.yml" else 0o600
+        assert stat.S_IMODE(env.stat().st_mode) == expected, env
         assert env.stat().st_uid == os.stat(host.docker_state).st_uid
+    for folder in (Path(host.root), Path(host.root) / "releases"):
+        assert stat.S_IMODE(folder.stat().st_mode) & 0o007 == 0, folder
     # Secrets reach the host only inside those files: not in any command the engine ran, not in the audit.
     calls = (host.docker_state / "calls.log").read_text()
     assert "exec -T postgres bash /docker-entrypoint-initdb.d/10-fountain-databases.sh" in calls

@@ -10,6 +10,7 @@ OPERATIONS = [
         "path": "/logs",
         "path_params": [],
         "query": {},
+        "headers": {},
         "api_key_header": "X-API-KEY",
         "has_body": True,
         "body_example": {"service": "x", "level": "debug", "message": "x"},
@@ -26,6 +27,7 @@ OPERATIONS = [
         "path": "/logs/search",
         "path_params": [],
         "query": {},
+        "headers": {},
         "api_key_header": "X-API-KEY",
         "has_body": False,
         "body_example": None,
@@ -48,6 +50,7 @@ RESOURCES = [
                 "path": "/logs",
                 "path_params": [],
                 "query": {},
+                "headers": {},
                 "api_key_header": "X-API-KEY",
                 "has_body": True,
                 "body_example": {"service": "x", "level": "debug", "message": "x"},
@@ -70,6 +73,7 @@ RESOURCES = [
                 "path": "/logs/search",
                 "path_params": [],
                 "query": {},
+                "headers": {},
                 "api_key_header": "X-API-KEY",
                 "has_body": False,
                 "body_example": None,
@@ -93,7 +97,9 @@ def _url(op: dict, item_id: int = 1) -> str:
 
 
 def _call(client, op: dict, api_key: str | None, *, body=None, item_id: int = 1, use_example: bool = True):
-    headers = {op["api_key_header"]: api_key} if op["api_key_header"] and api_key else {}
+    headers = dict(op["headers"])
+    if op["api_key_header"] and api_key:
+        headers[op["api_key_header"]] = api_key
     if body is None and use_example and op["has_body"]:
         body = op["body_example"]
     kwargs = {"json": body} if body is not None else {}

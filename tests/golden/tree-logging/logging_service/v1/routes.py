@@ -52,7 +52,7 @@ SEARCH = Collection(
         401: {"description": "Missing or invalid API key.", "model": StandardError},
     },
     dependencies=[
-        Depends(require_api_key("X-API-KEY")),
+        Depends(require_api_key("X-API-KEY", "apiKeyAuth")),
         Depends(body_gate(SPEC, "/paths/~1logs/post/requestBody/content/application~1json/schema", required=True)),
     ],
 )
@@ -85,7 +85,7 @@ def create_log_entry(
         401: {"description": "Missing or invalid API key.", "model": StandardError},
     },
     dependencies=[
-        Depends(require_api_key("X-API-KEY")),
+        Depends(require_api_key("X-API-KEY", "apiKeyAuth")),
     ],
 )
 @error_mapping(
