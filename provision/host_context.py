@@ -159,11 +159,9 @@ class HostContext:
         self.host.run(*commands.point(self.layout.current, name), commands.touch_complete(self.layout, name))
 
     def migrate(self) -> list[str]:
-        """PostgreSQL up, then its init script again; returns [postgres] when that fails.
-
-        Idempotent: it adds the database of a new service, which the entrypoint alone does only on a
-        fresh volume. Passwords come from the container's env.
-        """
+        """PostgreSQL up, then its init script again; returns [postgres] when that fails."""
+        # The script is idempotent and adds the database of a new service, which the entrypoint alone does
+        # only on a fresh volume. Passwords come from the container's env.
         compose_file = self.layout.compose_file(self.layout.current)
         self.host.run(
             commands.compose_up(compose_file, int(self.options.health_timeout), DATABASE, remove_orphans=False),
