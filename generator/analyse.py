@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -10,7 +11,8 @@ from .errors import SpecError, pointer
 from .examples import minimal_instance
 from .model import ApiVersion, Crud, DocumentedResponse, ErrorShape, Filter, Operation, Param
 from .naming import singular, snake
-from .validate import METHODS, resolve
+from .schema_tables import body_schema, envelope, item_schema, resource_table
+from .validate import IGNORED_HEADERS, METHODS, resolve
 
 _SCALAR = {"integer": "int", "number": "float", "string": "str", "boolean": "bool"}
 _SORT_PARAMS = ("sortBy", "sort", "orderBy", "sort_by", "order_by")
@@ -25,6 +27,7 @@ class Analysis:
     def __init__(self, spec: dict[str, Any], file: Path, label: str, classes: dict[str, str], package: str):
         self.spec, self.file, self.label, self.classes, self.package = spec, file, label, classes, package
         self.warnings: list[str] = []
+        self.tables: dict[str, Any] = {}
 
     def warn(self, at: str, message: str) -> None:
         self.warnings.append(f"{self.file} at {at}: {message}")
@@ -47,11 +50,29 @@ class Analysis:
                     raw.append((path, method, item))
         crud = self._crud_map([(p, m) for p, m, _ in raw])
         ops = [self._operation(path, method, item, crud.get((path, method))) for path, method, item in raw]
+        self._warn_unused_schemes(ops)
         ids = [op.operation_id for op in ops]
         for op in ops:
             if ids.count(op.operation_id) > 1:
                 raise SpecError(self.file, f"operationId {op.operation_id!r} is used twice", at=op.pointer)
         return ops
+
+    def _warn_unused_schemes(self, ops: list[Operation]) -> None:
+        """A scheme declared but applied nowhere usually means the author forgot `security`."""
+        used: set[str] = set()
+        for requirement in self.spec.get("security") or []:
+            used |= set(requirement)
+        for item in (self.spec.get("paths") or {}).values():
+            for method in METHODS:
+                for requirement in (item.get(method) or {}).get("security") or []:
+                    used |= set(requirement)
+        public = [op.operation_id for op in ops if op.api_key_header is None]
+        for name in (self.spec.get("components") or {}).get("securitySchemes") or {}:
+            if name not in used and public:
+                self.warn(
+                    pointer("components", "securitySchemes", name),
+                    f"declared but applied to no operation; these operations stay public: {', '.join(public)}",
+                )
 
     def _operation(self, path: str, method: str, item: dict[str, Any], crud: Crud | None) -> Operation:
         op = item[method]
@@ -62,6 +83,7 @@ class Analysis:
         params = self._params(item, op, at)
         path_params = tuple(p for p in params if p.location == "path")
         query_params = tuple(p for p in params if p.location == "query")
+        header_params = tuple(p for p in params if p.location == "header")
         query_model = self.classes.get(at + "#query") if query_params else None
         body_model, body_required, body_pointer, body_example = self._body(op, at)
         responses = self._responses(op, at)
@@ -71,13 +93,14 @@ class Analysis:
             raise SpecError(self.file, "documents no 2xx response", at=pointer("paths", path, method, "responses"))
         success_status = int(success[0])
         success_model = next(r.model for r in responses if r.status == success[0])
+        success_media = self._success_media(op, success[0])
         documents_4xx = any(s.startswith("4") for s in statuses)
         validation_status = 400 if "400" in statuses else 422
         path_status = 400 if "400" in statuses else (404 if "404" in statuses else 422)
         if not documents_4xx:
             self.warn(at, f"documents no 4xx response; a malformed request to {operation_id} gets an undocumented 422")
         security = op.get("security", self.spec.get("security")) or []
-        header = self._api_key_header(security)
+        header, scheme = self._api_key_header(security)
         if header and "401" not in statuses:
             self.warn(at, "requires an API key but documents no 401; a request without one gets an undocumented 401")
         if crud is not None and crud.kind in ("get", "patch", "put", "delete") and "404" not in statuses:
@@ -106,7 +129,12 @@ class Analysis:
             not_found_status=404,
             error_shape=self._error_shape(op, responses, at),
             api_key_header=header,
-            crud=crud if self._crud_fits(crud, path_params, body_model, at) else None,
+            api_key_scheme=scheme,
+            header_params=header_params,
+            success_media=success_media,
+            crud=crud
+            if self._crud_fits(crud, path_params, body_model, success_media, at) and self._fills_response(crud, op, at)
+            else None,
             documents_4xx=documents_4xx,
         )
 
@@ -114,6 +142,8 @@ class Analysis:
         merged: dict[tuple[str, str], dict[str, Any]] = {}
         for raw in (*(item.get("parameters") or ()), *(op.get("parameters") or ())):
             param = resolve(self.spec, raw)
+            if param["in"] == "header" and param["name"].lower() in IGNORED_HEADERS:
+                continue
             merged[(param["name"], param["in"])] = param
         params = []
         for (name, location), param in merged.items():
@@ -147,6 +177,14 @@ class Analysis:
         schema = media["schema"]
         model = self.model_for(schema_at, schema) or "dict[str, Any]"
         return model, bool(body.get("required")), schema_at, minimal_instance(self.spec, schema)
+
+    def _success_media(self, op: dict[str, Any], status: str) -> str:
+        """JSON when the success response offers it (or no body), else its first text/* type."""
+        response = resolve(self.spec, op["responses"][_status_key(op, status)])
+        content = response.get("content") or {}
+        if not content or "application/json" in content:
+            return "application/json"
+        return next(iter(content))
 
     def _responses(self, op: dict[str, Any], at: str) -> tuple[DocumentedResponse, ...]:
         out = []
@@ -191,28 +229,36 @@ class Analysis:
             return ErrorShape(response.model, code, code_is_int, message, details)
         return ErrorShape(None, "errorCode", False, "message", "details")
 
-    def _api_key_header(self, security: list[dict[str, Any]]) -> str | None:
+    def _api_key_header(self, security: list[dict[str, Any]]) -> tuple[str | None, str | None]:
+        """(header, scheme name) of the first apiKey scheme the operation requires."""
         schemes = (self.spec.get("components") or {}).get("securitySchemes") or {}
         for requirement in security:
             for name in requirement:
                 scheme = resolve(self.spec, schemes.get(name) or {})
                 if scheme.get("type") == "apiKey":
-                    return scheme["name"]
-        return None
+                    return scheme["name"], name
+        return None, None
 
     # -- CRUD resources ---------------------------------------------------------------------------
 
     def _crud_map(self, ops: list[tuple[str, str]]) -> dict[tuple[str, str], Crud]:
-        """Recognise collection (/things) and item (/things/{id}) operations."""
+        """Recognise collection (/things), item (/things/{id}) and nested (/things/{id}/parts) operations."""
         paths = {p for p, _ in ops}
         out: dict[tuple[str, str], Crud] = {}
+        items_of: dict[str, tuple[str, str]] = {}  # item path -> (table, key column)
         for collection in sorted(paths):
-            if "{" in collection or collection.rstrip("/") == "":
+            if collection.endswith("}") or collection.rstrip("/") == "":
                 continue
-            table = snake(collection.rstrip("/").split("/")[-1])
+            # /things/search belongs to /things: it searches that collection, it is not one of its own.
+            if collection.endswith("/search") and collection[: -len("/search")] in paths:
+                continue
+            owner, _, segment = collection.rstrip("/").rpartition("/")
+            parent = items_of.get(owner)
+            if "{" in collection and parent is None:
+                continue
+            table = snake(segment) if parent is None else f"{parent[0]}_{snake(segment)}"
             items = [p for p in paths if re.fullmatch(re.escape(collection) + r"/\{[^/{}]+\}", p)]
             item = items[0] if len(items) == 1 else None
-            has_create = (collection, "post") in ops
             lists = [
                 lp for lp in (collection, collection + "/search") if (lp, "get") in ops and self._returns_array(lp)
             ]
@@ -220,14 +266,34 @@ class Analysis:
             if item is None and not lists:
                 continue
             id_field = self._id_field(collection, item)
-            if has_create:
-                out[(collection, "post")] = Crud("create", table, id_field)
+            parent_param = owner.rsplit("{", 1)[1].rstrip("}") if parent else None
+            item_param = item.rsplit("{", 1)[1].rstrip("}") if item else None
+            place = {"parent": parent_param, "item_param": item_param}
+            if (collection, "post") in ops:
+                out[(collection, "post")] = Crud("create", table, id_field, **place)
             for list_path in lists:
-                out[(list_path, "get")] = self._list_crud(list_path, table, id_field, collection)
+                listed = self._list_crud(list_path, table, id_field, collection)
+                out[(list_path, "get")] = replace(listed, envelope=self._envelope(list_path), **place)
+            # An index per filter and per sort, and one per filter and sort together, so a filtered,
+            # sorted page reads only the rows it returns.
+            filtered = {(f.field,) for lp in lists for f in out[(lp, "get")].filters if f.kind == "eq"}
+            sorted_by = {(f,) for lp in lists for f in out[(lp, "get")].sort_fields}
+            indexed = filtered | sorted_by | {(f[0], s[0]) for f in filtered for s in sorted_by if f != s}
+            key = id_field or "id"
+            self.tables[table] = resource_table(
+                self.spec,
+                table,
+                key,
+                (collection, collection + "/search"),
+                item,
+                tuple(sorted(indexed)),
+                (parent_param, *parent) if parent and parent_param else None,
+            )
             if item is not None:
+                items_of[item] = (table, key)
                 for method, kind in (("get", "get"), ("patch", "patch"), ("put", "put"), ("delete", "delete")):
                     if (item, method) in ops:
-                        out[(item, method)] = Crud(kind, table, id_field)  # type: ignore[arg-type]
+                        out[(item, method)] = Crud(kind, table, id_field, **place)  # type: ignore[arg-type]
         return out
 
     def _returns_array(self, path: str) -> bool:
@@ -236,7 +302,13 @@ class Analysis:
         if not success:
             return False
         raw = next(v for k, v in responses.items() if str(k) == success[0])
-        return self._json_schema(raw).get("type") == "array"
+        schema = body_schema(self.spec, raw)
+        return schema.get("type") == "array" or envelope(self.spec, schema) is not None
+
+    def _envelope(self, path: str) -> tuple[str, str | None] | None:
+        responses = self.spec["paths"][path]["get"].get("responses") or {}
+        raw = next(v for k, v in sorted(responses.items(), key=lambda kv: str(kv[0])) if str(k).startswith("2"))
+        return envelope(self.spec, body_schema(self.spec, raw))
 
     def _id_field(self, collection: str, item: str | None) -> str | None:
         fields = self._fields(collection, item)
@@ -252,15 +324,18 @@ class Analysis:
         fields: dict[str, dict[str, Any]] = {}
         paths = self.spec.get("paths") or {}
         for path in (collection, collection + "/search", item):
-            for op in (paths.get(path) or {}).values() if path else ():
+            for method, op in (paths.get(path) or {}).items() if path else ():
                 if not isinstance(op, dict) or "responses" not in op:
                     continue
-                schemas = [self._json_schema(r) for r in op["responses"].values()]
-                body = resolve(self.spec, op.get("requestBody")) or {}
-                schemas.append(self._json_schema(body))
+                # Success bodies and the request body, allOf parts merged: where a resource's fields live.
+                listing = method == "get" and path != item
+                schemas = [
+                    item_schema(self.spec, body_schema(self.spec, r), listing=listing)
+                    for s, r in op["responses"].items()
+                    if str(s).startswith("2")
+                ]
+                schemas.append(body_schema(self.spec, op.get("requestBody")))
                 for schema in schemas:
-                    if schema.get("type") == "array":
-                        schema = resolve(self.spec, schema.get("items")) or {}
                     for name, prop in (schema.get("properties") or {}).items():
                         fields.setdefault(name, resolve(self.spec, prop))
         return fields
@@ -311,13 +386,44 @@ class Analysis:
                     return Filter(name, field, "any_eq", sub)
         return None
 
-    def _crud_fits(self, crud: Crud | None, path_params: tuple[Param, ...], body_model: str | None, at: str) -> bool:
+    def _fills_response(self, crud: Crud, op: dict[str, Any], at: str) -> bool:
+        """A stored row must carry every field the success response requires; else a 500 waits, so a stub."""
+        table = self.tables[crud.table]
+        guaranteed = {c.name for c in table.columns if not c.nullable}
+        guaranteed |= {crud.id_field} if crud.id_field else set()
+        guaranteed |= {table.parent[0]} if table.parent else set()
+        responses = op.get("responses") or {}
+        success = sorted(str(s) for s in responses if str(s).startswith("2"))
+        schema = body_schema(self.spec, next(v for k, v in responses.items() if str(k) == success[0]))
+        if crud.kind == "list" and crud.envelope:
+            missing = set(schema.get("required") or ()) - {p for p in crud.envelope if p}
+            schema = item_schema(self.spec, schema, listing=True)
+        else:
+            missing = set()
+            schema = item_schema(self.spec, schema)
+        missing |= set(schema.get("required") or ()) - guaranteed
+        if missing:
+            self.warn(
+                at,
+                f"the response requires {sorted(missing)}, which a stored {crud.table} row may lack "
+                "(the request does not require them); left as a stub",
+            )
+            return False
+        return True
+
+    def _crud_fits(
+        self, crud: Crud | None, path_params: tuple[Param, ...], body_model: str | None, media: str, at: str
+    ) -> bool:
         if crud is None:
             return False
-        if crud.kind in ("get", "patch", "put", "delete") and (
-            len(path_params) != 1 or path_params[0].py_type != "int"
-        ):
-            self.warn(at, "item operations need one integer path parameter to be implemented; left as a stub")
+        if media != "application/json":
+            self.warn(at, f"the success response is {media}, not a JSON resource; left as a stub")
+            return False
+        wanted = {crud.parent, crud.item_param if crud.kind in ("get", "patch", "put", "delete") else None} - {None}
+        if {p.name for p in path_params} != wanted or any(p.py_type != "int" for p in path_params):
+            self.warn(
+                at, "collection and item operations need integer id path parameters to be implemented; left as a stub"
+            )
             return False
         if crud.kind in ("create", "patch", "put") and (body_model is None or body_model.startswith("dict")):
             self.warn(at, "the request body is not a named object schema; left as a stub")
@@ -360,6 +466,6 @@ def analyse(
         successor=None,
         models_source=models_source,
         operations=operations,
-        tables=tuple(sorted({op.crud.table for op in operations if op.crud})),
+        tables=tuple(analysis.tables[name] for name in sorted({op.crud.table for op in operations if op.crud})),
     )
     return version, analysis.warnings

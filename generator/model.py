@@ -23,7 +23,7 @@ class ErrorShape:
 @dataclass(frozen=True)
 class Param:
     name: str
-    location: Literal["path", "query"]
+    location: Literal["path", "query", "header"]
     required: bool
     py_type: str
     ident: str
@@ -46,6 +46,46 @@ class Filter:
 
 
 @dataclass(frozen=True)
+class TableColumn:
+    name: str
+    kind: Literal["int", "float", "str", "bool", "json"]
+    nullable: bool = True
+
+
+@dataclass(frozen=True)
+class ResourceTable:
+    """A resource's table: its key column (the spec's id field), typed columns, indexed columns."""
+
+    name: str
+    key: str
+    columns: tuple[TableColumn, ...]
+    indexed: tuple[tuple[str, ...], ...] = ()  # column lists, each indexed (the key is appended)
+    read_only: tuple[str, ...] = ()
+    parent: tuple[str, str, str] | None = None
+
+    def merge(self, other: ResourceTable) -> ResourceTable:
+        """The table two API versions share: every column of both, NOT NULL only where both say so."""
+        mine = {c.name: c for c in self.columns}
+        for column in other.columns:
+            if column.name in mine:
+                old = mine[column.name]
+                kind = old.kind if old.kind == column.kind else "json"
+                mine[column.name] = TableColumn(column.name, kind, old.nullable or column.nullable)  # type: ignore[arg-type]
+            else:
+                mine[column.name] = TableColumn(column.name, column.kind, True)
+        for name in set(mine) - {c.name for c in other.columns}:
+            mine[name] = TableColumn(name, mine[name].kind, True)
+        return ResourceTable(
+            self.name,
+            self.key,
+            tuple(mine[n] for n in sorted(mine)),
+            tuple(sorted(set(self.indexed) | set(other.indexed))),
+            tuple(sorted(set(self.read_only) | set(other.read_only))),
+            self.parent or other.parent,
+        )
+
+
+@dataclass(frozen=True)
 class Crud:
     """How a collection/item operation maps onto its resource table."""
 
@@ -57,6 +97,9 @@ class Crud:
     sort_fields: tuple[str, ...] = ()
     limit_param: str | None = None
     offset_param: str | None = None
+    parent: str | None = None  # path parameter naming the parent item of a nested collection
+    item_param: str | None = None  # path parameter naming the item
+    envelope: tuple[str, str | None] | None = None  # (items, total) properties of a paged list body
 
 
 @dataclass(frozen=True)
@@ -86,6 +129,9 @@ class Operation:
     api_key_header: str | None
     crud: Crud | None
     documents_4xx: bool
+    api_key_scheme: str | None = None
+    header_params: tuple[Param, ...] = ()
+    success_media: str = "application/json"
 
     @property
     def is_stub(self) -> bool:
@@ -104,7 +150,7 @@ class ApiVersion:
     successor: str | None
     models_source: str
     operations: tuple[Operation, ...]
-    tables: tuple[str, ...]
+    tables: tuple[ResourceTable, ...]
 
 
 @dataclass(frozen=True)
@@ -121,8 +167,12 @@ class Service:
         return self.title if self.title.lower().endswith(" service") else f"{self.title} service"
 
     @property
-    def tables(self) -> tuple[str, ...]:
-        return tuple(sorted({t for v in self.versions for t in v.tables}))
+    def tables(self) -> tuple[ResourceTable, ...]:
+        merged: dict[str, ResourceTable] = {}
+        for version in self.versions:
+            for table in version.tables:
+                merged[table.name] = merged[table.name].merge(table) if table.name in merged else table
+        return tuple(merged[name] for name in sorted(merged))
 
     @property
     def latest(self) -> ApiVersion:

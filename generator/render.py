@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -11,8 +12,10 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 
 from . import pins
 from .bundle import hashing
-from .migrations import migration_bodies
-from .model import ApiVersion, Operation, Service
+from .links import create_links, with_links
+from .migrations import VERSIONS, table_args
+from .model import ApiVersion, Crud, Operation, Service
+from .schema_tables import body_schema
 from .stubs import stub_path, stub_spec
 from .vendoring import SOURCE, runtime_files, runtime_version
 
@@ -47,6 +50,22 @@ def _dump(op: Operation) -> str:
     return '(body.model_dump(mode="json", by_alias=True, exclude_unset=True) if body is not None else {})'
 
 
+def _merged(lists: list[Crud]) -> Crud:
+    """One Collection serves /things and /things/search: every filter and sort either declares."""
+    filters = {f.param: f for crud in reversed(lists) for f in crud.filters}
+    sort_fields = tuple(dict.fromkeys(f for crud in lists for f in crud.sort_fields))
+    first = lists[0]
+    pick = lambda name: next((getattr(c, name) for c in lists if getattr(c, name)), None)  # noqa: E731
+    return replace(
+        first,
+        filters=tuple(filters[p] for p in sorted(filters)),
+        sort_param=pick("sort_param"),
+        sort_fields=sort_fields,
+        limit_param=pick("limit_param"),
+        offset_param=pick("offset_param"),
+    )
+
+
 def _routes(service: Service, version: ApiVersion) -> str:
     collections = {}
     for op in version.operations:
@@ -55,14 +74,17 @@ def _routes(service: Service, version: ApiVersion) -> str:
             lists = [
                 o.crud for o in version.operations if o.crud and o.crud.table == op.crud.table and o.crud.kind == "list"
             ]
-            collections[op.crud.table.upper()] = lists[0] if lists else op.crud
+            collections[op.crud.table.upper()] = _merged(lists) if lists else op.crud
     stubs = [op for op in version.operations if op.is_stub]
     source = _render(
         "routes.py.j2",
         service=service,
         version=version,
+        operations=sorted(version.operations, key=_route_order),
         collections=collections,
         tables=bool(collections),
+        read_only={t.name: t.read_only for t in version.tables},
+        links=create_links(version),
         stubs=stubs,
         dump=_dump,
         stub_path=lambda op: stub_path(service, version, op),
@@ -71,6 +93,11 @@ def _routes(service: Service, version: ApiVersion) -> str:
     star = "from .models import *  # noqa: F403\n"
     explicit = f"from .models import {', '.join(names)}\n" if names else ""
     return source.replace(star, explicit)
+
+
+def _route_order(op: Operation) -> tuple[bool, ...]:
+    """Literal segments before templated ones, as OpenAPI matches paths; Starlette tries routes in order."""
+    return tuple("{" in segment for segment in op.path.strip("/").split("/"))
 
 
 def _test_data(service: Service, version: ApiVersion) -> tuple[list[dict], list[dict]]:
@@ -84,6 +111,7 @@ def _test_data(service: Service, version: ApiVersion) -> tuple[list[dict], list[
             "path": op.path,
             "path_params": [p.name for p in op.path_params],
             "query": {p.name: p.example for p in op.query_params if p.required},
+            "headers": {p.name: str(p.example) for p in op.header_params if p.required},
             "api_key_header": op.api_key_header,
             "has_body": op.body_pointer is not None,
             "body_example": op.body_example if op.body_pointer else None,
@@ -96,19 +124,38 @@ def _test_data(service: Service, version: ApiVersion) -> tuple[list[dict], list[
         }
         operations.append(entry)
         if op.crud:
+            table = next(t for t in version.tables if t.name == op.crud.table)
             resource = by_table.setdefault(
-                op.crud.table, {"table": op.crud.table, "id_field": op.crud.id_field, "ops": {}}
+                op.crud.table,
+                {
+                    "table": op.crud.table,
+                    "id_field": op.crud.id_field,
+                    "ops": {},
+                    "parent": [op.crud.parent, table.parent[1]] if table.parent and op.crud.parent else None,
+                    "item_param": op.crud.item_param,
+                    "read_only": list(table.read_only),
+                },
             )
             resource["ops"].setdefault(op.crud.kind, entry)
+            if op.crud.kind == "list" and "listing" not in resource:
+                examples = {p.name: p.example for p in op.query_params}
+                resource["listing"] = {
+                    "filters": [
+                        {"param": f.param, "field": f.field, "kind": f.kind, "example": examples.get(f.param)}
+                        for f in op.crud.filters
+                        if f.kind != "any_eq"
+                    ],
+                    "sort": [op.crud.sort_param, list(op.crud.sort_fields)] if op.crud.sort_param else None,
+                    "limit": op.crud.limit_param,
+                    "offset": op.crud.offset_param,
+                    "envelope": list(op.crud.envelope) if op.crud.envelope else None,
+                }
     return operations, [by_table[t] for t in sorted(by_table)]
 
 
 def _response_fields(spec: dict[str, Any], op: Operation) -> set[str]:
-    from .validate import resolve
-
     raw = spec["paths"][op.path][op.method]["responses"]
-    response = resolve(spec, next(v for k, v in raw.items() if str(k) == str(op.success_status)))
-    schema = resolve(spec, ((response.get("content") or {}).get("application/json") or {}).get("schema")) or {}
+    schema = body_schema(spec, next(v for k, v in raw.items() if str(k) == str(op.success_status)))
     return set((schema.get("properties") or {}).keys())
 
 
@@ -134,7 +181,7 @@ def render_service(service: Service) -> tuple[dict[str, str], dict[str, str]]:
         f"{pkg}/__init__.py": f'"""{service.title}: generated by `fountain generate`."""\n',
         f"{pkg}/config.py": _render("config.py.j2", service=service),
         f"{pkg}/main.py": _render("main.py.j2", service=service),
-        f"{pkg}/tables.py": _render("tables.py.j2", service=service),
+        f"{pkg}/tables.py": _render("tables.py.j2", service=service, table_args=table_args),
         f"{pkg}/migrations/env.py": _render("env.py.j2", service=service),
         f"{pkg}/migrations/script.py.mako": _render("script.py.mako.j2"),
         f"{pkg}/handlers/__init__.py": '"""Hand-written handlers, copied from services/ by the generator."""\n',
@@ -142,17 +189,14 @@ def render_service(service: Service) -> tuple[dict[str, str], dict[str, str]]:
         "tests/conftest.py": _render("conftest.py.j2", service=service),
         **runtime_files(pkg),
     }
-    upgrade, downgrade = migration_bodies(service.tables)
-    files[f"{pkg}/migrations/versions/0001_initial.py"] = _render(
-        "migration.py.j2", service=service, upgrade=upgrade, downgrade=downgrade
-    )
     stubs: dict[str, str] = {}
     for version in service.versions:
         label = version.label
         files[f"{pkg}/{label}/__init__.py"] = f'"""{service.title} {label}."""\n'
         files[f"{pkg}/{label}/models.py"] = version.models_source
         files[f"{pkg}/{label}/routes.py"] = _routes(service, version)
-        files[f"{pkg}/{label}/openapi.json"] = json.dumps(version.spec, indent=2, ensure_ascii=False) + "\n"
+        # The spec as given, plus links from each create to its item operations (for stateful clients).
+        files[f"{pkg}/{label}/openapi.json"] = json.dumps(with_links(version), indent=2, ensure_ascii=False) + "\n"
         files[f"{pkg}/handlers/{label}/__init__.py"] = f'"""Handlers of {label}."""\n'
         operations, resources_ = _test_data(service, version)
         files[f"tests/test_{label}_api.py"] = _render(
@@ -171,6 +215,7 @@ def render_service(service: Service) -> tuple[dict[str, str], dict[str, str]]:
                 if op.api_key_header and "401" not in {r.status for r in op.responses}
             ),
             api_key_header=sorted(headers)[0] if headers else None,
+            stateful=bool(create_links(version)),
             seed=SCHEMATHESIS_SEED,
             max_examples=SCHEMATHESIS_EXAMPLES,
         )
@@ -191,6 +236,13 @@ def render_service(service: Service) -> tuple[dict[str, str], dict[str, str]]:
 
 
 def handler_tree_path(service: Service, stub: str) -> str:
-    """Where a file of services/<slug>/ lands inside the service tree."""
+    """Where a file of services/<slug>/ lands inside the service tree (migrations keep their folder)."""
     relative = Path(stub).relative_to(f"services/{service.slug}")
+    if relative.as_posix().startswith(VERSIONS + "/"):
+        return f"{service.package}/{relative.as_posix()}"
     return f"{service.package}/handlers/{relative.as_posix()}"
+
+
+def render_revision(service: Service, revision: dict[str, Any]) -> str:
+    """One Alembic revision file of the service's append-only history."""
+    return _render("migration.py.j2", service=service, **revision)

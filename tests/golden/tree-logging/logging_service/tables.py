@@ -1,21 +1,23 @@
-"""SQLAlchemy tables of the Logging Service: one per resource, the resource kept as JSON."""
+"""SQLAlchemy tables of the Logging Service: one typed table per resource (runtime/columns.py)."""
 
-from sqlalchemy import JSON, BigInteger, Column, Integer, MetaData, Table
+from sqlalchemy import MetaData
+
+from .runtime.columns import resource_table
 
 metadata = MetaData()
-# BIGINT on PostgreSQL; SQLite only autoincrements a column declared INTEGER.
-ID_TYPE = BigInteger().with_variant(Integer(), "sqlite")
-
-logs = Table(
-    "logs",
+logs = resource_table(
     metadata,
-    Column("id", ID_TYPE, primary_key=True, autoincrement=True),
-    Column("doc", JSON, nullable=False),
-)
-
-search = Table(
-    "search",
-    metadata,
-    Column("id", ID_TYPE, primary_key=True, autoincrement=True),
-    Column("doc", JSON, nullable=False),
+    *(
+        "logs",
+        "logId",
+        (
+            ("correlationId", "str", True),
+            ("level", "str", False),
+            ("message", "str", False),
+            ("request", "json", True),
+            ("service", "str", False),
+        ),
+        (("level",), ("service",)),
+        None,
+    ),
 )

@@ -19,24 +19,16 @@ router = APIRouter()
 LOGS = Collection(
     tables.logs,
     id_field="logId",
-    filters=(),
-    sort_param=None,
-    sort_fields=(),
-    limit_param=None,
-    offset_param=None,
-)
-
-SEARCH = Collection(
-    tables.search,
-    id_field=None,
     filters=(
-        Filter("service", "service", "eq", None),
         Filter("level", "level", "eq", None),
+        Filter("service", "service", "eq", None),
     ),
     sort_param=None,
     sort_fields=(),
     limit_param="limit",
     offset_param="offset",
+    read_only=(),
+    parent=None,
 )
 
 
@@ -52,7 +44,7 @@ SEARCH = Collection(
         401: {"description": "Missing or invalid API key.", "model": StandardError},
     },
     dependencies=[
-        Depends(require_api_key("X-API-KEY")),
+        Depends(require_api_key("X-API-KEY", "apiKeyAuth")),
         Depends(body_gate(SPEC, "/paths/~1logs/post/requestBody/content/application~1json/schema", required=True)),
     ],
 )
@@ -85,7 +77,7 @@ def create_log_entry(
         401: {"description": "Missing or invalid API key.", "model": StandardError},
     },
     dependencies=[
-        Depends(require_api_key("X-API-KEY")),
+        Depends(require_api_key("X-API-KEY", "apiKeyAuth")),
     ],
 )
 @error_mapping(
@@ -102,4 +94,4 @@ def search_logs(
     query: Annotated[LogsSearchGetParametersQuery, Query()],
 ) -> Any:
     """Search log entries"""
-    return SEARCH.list(ctx.session, query.model_dump(by_alias=True))
+    return LOGS.list(ctx.session, query.model_dump(mode="json", by_alias=True))

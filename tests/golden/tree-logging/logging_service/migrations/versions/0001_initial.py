@@ -1,4 +1,4 @@
-"""Create the resource tables of the Logging Service.
+"""Logging Service: create table logs; index ix_logs_level; index ix_logs_service.
 
 Revision ID: 0001
 Revises:
@@ -6,6 +6,7 @@ Revises:
 
 import sqlalchemy as sa
 from alembic import op
+from sqlalchemy.dialects import postgresql
 
 revision = "0001"
 down_revision = None
@@ -16,18 +17,24 @@ depends_on = None
 def upgrade() -> None:
     op.create_table(
         "logs",
-        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False),
-        sa.Column("doc", sa.JSON(), nullable=False),
-        sa.PrimaryKeyConstraint("id"),
+        sa.Column("logId", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False),
+        sa.Column("correlationId", sa.Text(), nullable=True),
+        sa.Column("level", sa.Text(), nullable=False),
+        sa.Column("message", sa.Text(), nullable=False),
+        sa.Column(
+            "request", sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"), nullable=True
+        ),
+        sa.Column("service", sa.Text(), nullable=False),
+        sa.PrimaryKeyConstraint("logId"),
     )
-    op.create_table(
-        "search",
-        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False),
-        sa.Column("doc", sa.JSON(), nullable=False),
-        sa.PrimaryKeyConstraint("id"),
-    )
+    with op.batch_alter_table("logs", schema=None) as batch_op:
+        batch_op.create_index("ix_logs_level", ["level", "logId"], unique=False)
+        batch_op.create_index("ix_logs_service", ["service", "logId"], unique=False)
 
 
 def downgrade() -> None:
-    op.drop_table("search")
+    with op.batch_alter_table("logs", schema=None) as batch_op:
+        batch_op.drop_index("ix_logs_service")
+        batch_op.drop_index("ix_logs_level")
+
     op.drop_table("logs")

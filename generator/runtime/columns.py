@@ -1,0 +1,147 @@
+"""Column types of the resource tables, and the one function that declares a resource's table.
+
+The generator builds the same tables (with plain DDL types) to autogenerate the Alembic revisions,
+so what the service queries and what the migrations create cannot drift apart.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Column,
+    Double,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    Table,
+    Text,
+    TypeDecorator,
+)
+from sqlalchemy.dialects import postgresql
+
+# BIGINT on PostgreSQL; SQLite only autoincrements a column declared INTEGER.
+ID_TYPE = BigInteger().with_variant(Integer(), "sqlite")
+_INT64 = range(-(2**63), 2**63)
+# SQLite stores at most 64-bit integers; a wider one is kept as text behind this marker (not a number
+# literal, so SQLite does not turn it into a lossy REAL) and read back exactly.
+_WIDE = "~"
+_ESCAPED = re.compile(r"\\(.)", re.DOTALL)
+
+
+def _escape_nul(value: Any) -> Any:
+    """PostgreSQL text and jsonb hold no NUL character: escape it (and the escape) reversibly."""
+    if isinstance(value, str):
+        return value.replace("\\", "\\\\").replace("\x00", "\\0")
+    if isinstance(value, list):
+        return [_escape_nul(v) for v in value]
+    if isinstance(value, dict):
+        return {_escape_nul(k): _escape_nul(v) for k, v in value.items()}
+    return value
+
+
+def _unescape_nul(value: Any) -> Any:
+    if isinstance(value, str):
+        return _ESCAPED.sub(lambda m: "\x00" if m.group(1) == "0" else m.group(1), value)
+    if isinstance(value, list):
+        return [_unescape_nul(v) for v in value]
+    if isinstance(value, dict):
+        return {_unescape_nul(k): _unescape_nul(v) for k, v in value.items()}
+    return value
+
+
+class WholeNumber(TypeDecorator):
+    """A JSON integer of any size: NUMERIC on PostgreSQL, INTEGER on SQLite; compared and sorted by value."""
+
+    impl = BigInteger
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect: Any) -> Any:
+        if dialect.name == "postgresql":
+            return dialect.type_descriptor(postgresql.NUMERIC())
+        return dialect.type_descriptor(BigInteger())
+
+    def process_bind_param(self, value: Any, dialect: Any) -> Any:
+        if value is not None and dialect.name == "sqlite" and value not in _INT64:
+            return f"{_WIDE}{value}"
+        return value
+
+    def process_result_value(self, value: Any, dialect: Any) -> Any:
+        if isinstance(value, str):
+            return int(value.removeprefix(_WIDE))
+        return None if value is None else int(value)
+
+
+class SafeText(TypeDecorator):
+    """Any JSON string, NUL characters included."""
+
+    impl = Text
+    cache_ok = True
+
+    def process_bind_param(self, value: Any, dialect: Any) -> Any:
+        return _escape_nul(value) if dialect.name == "postgresql" else value
+
+    def process_result_value(self, value: Any, dialect: Any) -> Any:
+        return _unescape_nul(value) if dialect.name == "postgresql" else value
+
+
+class Document(TypeDecorator):
+    """A nested object or array: JSONB on PostgreSQL, JSON on SQLite."""
+
+    impl = JSON
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect: Any) -> Any:
+        if dialect.name == "postgresql":
+            return dialect.type_descriptor(postgresql.JSONB())
+        return dialect.type_descriptor(JSON())
+
+    def process_bind_param(self, value: Any, dialect: Any) -> Any:
+        return _escape_nul(value) if dialect.name == "postgresql" else value
+
+    def process_result_value(self, value: Any, dialect: Any) -> Any:
+        return _unescape_nul(value) if dialect.name == "postgresql" else value
+
+
+# kind -> (type the service queries with, plain type the migrations create)
+KINDS: dict[str, tuple[Any, Any]] = {
+    "int": (WholeNumber(), BigInteger().with_variant(postgresql.NUMERIC(), "postgresql")),
+    "float": (Double(), Double()),
+    "str": (SafeText(), Text()),
+    "bool": (Boolean(), Boolean()),
+    "json": (Document(), JSON().with_variant(postgresql.JSONB(), "postgresql")),
+}
+
+
+def resource_table(
+    metadata: MetaData,
+    name: str,
+    key: str,
+    columns: tuple[tuple[str, str, bool], ...],
+    indexed: tuple[tuple[str, ...], ...] = (),
+    parent: tuple[str, str, str] | None = None,
+    *,
+    ddl: bool = False,
+) -> Table:
+    """Declare a resource table: its key, typed (name, kind, nullable) columns, the indexes of its filters and sorts.
+
+    `parent` is (column, parent table, parent key) for a nested collection; rows go with their parent.
+    """
+    table_columns = [Column(key, ID_TYPE, primary_key=True, autoincrement=True)]
+    if parent is not None:
+        column, parent_table, parent_key = parent
+        table_columns.append(
+            Column(column, ID_TYPE, ForeignKey(f"{parent_table}.{parent_key}", ondelete="CASCADE"), nullable=False)
+        )
+    for column, kind, nullable in columns:
+        table_columns.append(Column(column, KINDS[kind][1 if ddl else 0], nullable=nullable))
+    table = Table(name, metadata, *table_columns)
+    for columns_ in indexed:
+        # The key as the last column keeps the default order (by key) inside a filter without a sort.
+        Index(f"ix_{name}_{'_'.join(columns_)}"[:63], *(table.c[c] for c in columns_), table.c[key])
+    return table
