@@ -16,7 +16,6 @@ INFRASTRUCTURE = (DATABASE, GATEWAY)
 INIT_SCRIPT = "postgres/init-databases.sh"
 # Where PostgreSQL's entrypoint finds it on first start; the deploy reruns it there for new services.
 INIT_SCRIPT_IN_CONTAINER = "/docker-entrypoint-initdb.d/10-fountain-databases.sh"
-KONG_CONFIG = "../kong/kong.yml"
 RESTART = "unless-stopped"
 
 
@@ -34,7 +33,7 @@ LABEL_SERVICE = "coach.fountain.service"
 LABEL_DATABASE = "coach.fountain.database"
 
 
-def _service(service: Service, image: str, memory_mb: int) -> dict[str, Any]:
+def _service(service: Service, image: str, memory_mb: int, settings: BundleSettings) -> dict[str, Any]:
     probe = f"import urllib.request; urllib.request.urlopen('http://127.0.0.1:{APP_PORT}/health', timeout=2)"
     return {
         "image": image,
@@ -43,7 +42,8 @@ def _service(service: Service, image: str, memory_mb: int) -> dict[str, Any]:
         "restart": RESTART,
         # DATABASE_URL and API_KEYS carry secrets, so they only ever come from the deploy's env file.
         "env_file": [env_file(service.slug)],
-        "environment": {"MIGRATE_ON_START": "true"},
+        # uvicorn trusts X-Forwarded-For/-Proto from loopback only; the gateway reaches us over the bundle network.
+        "environment": {"MIGRATE_ON_START": "true", "FORWARDED_ALLOW_IPS": str(settings.network_subnet)},
         "depends_on": {DATABASE: {"condition": "service_healthy"}},
         "healthcheck": {
             "test": ["CMD", "python", "-c", probe],
@@ -81,11 +81,12 @@ def _kong(services: list[Service], settings: BundleSettings) -> dict[str, Any]:
     return {
         "image": settings.kong_image,
         "restart": RESTART,
-        # The deploy's kong.env holds the consumers' keys (see kong.runtime_config); nothing secret is here.
+        # The deploy's kong.env holds the whole config with the consumers' keys (KONG_DECLARATIVE_CONFIG_STRING,
+        # see kong.runtime_config). It must be the only source: with KONG_DECLARATIVE_CONFIG also set, Kong
+        # parses the file and ignores the string (Kong/kong kong/init.lua, parse_declarative_config).
         "env_file": [env_file(GATEWAY)],
         "environment": {
             "KONG_DATABASE": "off",
-            "KONG_DECLARATIVE_CONFIG": "/kong/kong.yml",
             "KONG_PROXY_LISTEN": "0.0.0.0:8000, 0.0.0.0:8443 ssl",
             # Loopback inside the container: the admin API is reachable with `docker compose exec` only.
             "KONG_ADMIN_LISTEN": "127.0.0.1:8001",
@@ -94,7 +95,6 @@ def _kong(services: list[Service], settings: BundleSettings) -> dict[str, Any]:
             "KONG_ADMIN_ACCESS_LOG": "/dev/stdout",
             "KONG_ADMIN_ERROR_LOG": "/dev/stderr",
         },
-        "volumes": [f"{KONG_CONFIG}:/kong/kong.yml:ro"],
         "ports": ["80:8000", "443:8443"],
         "depends_on": {s.slug: {"condition": "service_healthy"} for s in services},
         "healthcheck": {
@@ -113,6 +113,12 @@ def compose_document(services: list[Service], tags: dict[str, str], settings: Bu
     containers: dict[str, Any] = {DATABASE: _postgres(settings)}
     for service in services:
         image = f"{settings.image_prefix}/{service.slug}:{tags[service.slug]}"
-        containers[service.slug] = _service(service, image, memory)
+        containers[service.slug] = _service(service, image, memory, settings)
     containers[GATEWAY] = _kong(services, settings)
-    return {"name": settings.compose_project, "services": containers, "volumes": {"pgdata": {}}}
+    network = {"ipam": {"config": [{"subnet": str(settings.network_subnet)}]}}
+    return {
+        "name": settings.compose_project,
+        "services": containers,
+        "networks": {"default": network},
+        "volumes": {"pgdata": {}},
+    }

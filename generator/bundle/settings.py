@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from ipaddress import IPv4Network
+
 from pydantic import Field, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -17,6 +19,8 @@ class BundleSettings(BaseSettings):
     postgres_image: str = "postgres:16.4-alpine"
     kong_image: str = "kong:3.9.1"
     compose_project: str = "fountainai"
+    # The bundle's own network; the services trust forwarded headers (client address, scheme) from it only.
+    network_subnet: IPv4Network = IPv4Network("172.30.213.0/24")
     # The guide's figures: 1000 requests a minute and 5000 an hour.
     rate_limit_minute: int = Field(1000, gt=0)
     rate_limit_hour: int = Field(5000, gt=0)
