@@ -124,7 +124,7 @@ def render_service(service: Service) -> tuple[dict[str, str], dict[str, str]]:
     pkg = service.package
     files: dict[str, str] = {
         "pyproject.toml": _render("pyproject.toml.j2", service=service, runtime_pins=pins.RUNTIME, test_pins=pins.TEST),
-        "Dockerfile": _render("Dockerfile.j2", service=service),
+        "Dockerfile": _render("Dockerfile.j2", service=service, runtime_pins=pins.RUNTIME),
         ".dockerignore": _render("dockerignore.j2"),
         "README.md": _render("README.md.j2", service=service),
         "alembic.ini": _render("alembic.ini.j2", service=service),

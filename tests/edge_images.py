@@ -49,7 +49,9 @@ def _digest(*parts: bytes) -> str:
 
 def _recipe_bytes(name: str) -> list[bytes]:
     folder = EDGE / name
-    return [p.relative_to(folder).as_posix().encode() + p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()]
+    return [
+        p.relative_to(folder).as_posix().encode() + p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()
+    ]
 
 
 def _exists(engine: Engine, image: str) -> bool:

@@ -213,7 +213,9 @@ class Handler(BaseHTTPRequestHandler):
                 headers, exceeded = self.gateway.rate(conf, identifier or self.client_address[0])
                 downstream.update(headers)
                 if exceeded:
-                    return self._error(conf.get("error_code", 429), conf.get("error_message", "API rate limit exceeded"), downstream)
+                    return self._error(
+                        conf.get("error_code", 429), conf.get("error_message", "API rate limit exceeded"), downstream
+                    )
         self._proxy(service, upstream, body, downstream)
 
     def _proxy(self, service: dict, headers: dict, body: bytes, downstream: dict) -> None:
