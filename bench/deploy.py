@@ -16,11 +16,15 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from generator.bundle.envfiles import Secrets  # noqa: E402
 from generator.bundle.files import BUNDLE_FILES  # noqa: E402
 from generator.bundle.tools import compose_binary  # noqa: E402
-from provision import DeployOptions, deploy  # noqa: E402
+from provision import (  # noqa: E402
+    DeployOptions,
+    commands,  # noqa: E402
+    deploy,
+)
 from provision.connection import Host, Target, load_key  # noqa: E402
+from provision.envfiles import Secrets  # noqa: E402
 from provision.release import build_release  # noqa: E402
 from tests.sshd import start_sshd  # noqa: E402
 
@@ -43,7 +47,7 @@ def one_run(host, target: Target, bundle: Path, run: int) -> dict[str, float]:
     clock = time.perf_counter()
     session = Host(target, load_key(host.key))
     session.open()
-    session.run("true")
+    session.run(["true"])
     session.close()
     times["ssh"] = time.perf_counter() - clock
     for case, release in (("first", first), ("changed", second), ("noop", second)):
@@ -51,11 +55,11 @@ def one_run(host, target: Target, bundle: Path, run: int) -> dict[str, float]:
         deploy(options, release)
         times[case] = time.perf_counter() - clock
     compose = f"{root}/current/compose/docker-compose.yml"
-    pull_up = f"docker compose -p fountainai -f {compose} pull && docker compose -p fountainai -f {compose} up -d"
+    pull_up = [commands.compose(compose, "pull"), commands.compose(compose, "up", "-d")]
     clock = time.perf_counter()
     guide = Host(target, load_key(host.key))
     guide.open()
-    guide.run(pull_up)
+    guide.run(*pull_up)
     guide.close()
     times["guide"] = time.perf_counter() - clock
     return times

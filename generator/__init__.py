@@ -2,5 +2,6 @@
 
 from .errors import SpecError
 from .generate import Result, build, generate
+from .model import Service
 
-__all__ = ["Result", "SpecError", "build", "generate"]
+__all__ = ["Result", "Service", "SpecError", "build", "generate"]

@@ -10,7 +10,7 @@ from .errors import SpecError
 from .formatting import format_trees
 from .model import Service
 from .render import handler_tree_path, render_service
-from .services import Progress, load_services
+from .specs import Progress, load_services
 from .stubs import recorded_signature, stub_spec
 from .writer import diff_files, diff_tree, existing_files, write_files, write_new_file, write_tree
 

@@ -116,6 +116,11 @@ class Service:
     warnings: tuple[str, ...] = field(default=())
 
     @property
+    def called(self) -> str:
+        """How prose names it: "the Character Service", "the Billing service" (never "Service service")."""
+        return self.title if self.title.lower().endswith(" service") else f"{self.title} service"
+
+    @property
     def tables(self) -> tuple[str, ...]:
         return tuple(sorted({t for v in self.versions for t in v.tables}))
 

@@ -13,6 +13,7 @@ from . import pins
 from .migrations import migration_bodies
 from .model import ApiVersion, Operation, Service
 from .stubs import stub_path, stub_spec
+from .vendoring import SOURCE, runtime_files, runtime_version
 
 SCHEMATHESIS_SEED = 20241126
 SCHEMATHESIS_EXAMPLES = 50
@@ -32,15 +33,6 @@ _env.filters["pyrepr"] = repr
 
 def _render(template: str, **context: Any) -> str:
     return _env.get_template(template).render(**context)
-
-
-def _runtime_files(package: str) -> dict[str, str]:
-    folder = Path(__file__).parent / "runtime"
-    return {
-        f"{package}/runtime/{entry.name}": entry.read_text(encoding="utf-8")
-        for entry in sorted(folder.iterdir(), key=lambda e: e.name)
-        if entry.name.endswith(".py")
-    }
 
 
 def _model_names(op: Operation) -> set[str]:
@@ -123,7 +115,14 @@ def render_service(service: Service) -> tuple[dict[str, str], dict[str, str]]:
     """Return (tree files, stub files for services/) before formatting."""
     pkg = service.package
     files: dict[str, str] = {
-        "pyproject.toml": _render("pyproject.toml.j2", service=service, runtime_pins=pins.RUNTIME, test_pins=pins.TEST),
+        "pyproject.toml": _render(
+            "pyproject.toml.j2",
+            service=service,
+            runtime_pins=pins.RUNTIME,
+            test_pins=pins.TEST,
+            runtime=runtime_version(),
+            runtime_source=SOURCE,
+        ),
         "Dockerfile": _render("Dockerfile.j2", service=service, runtime_pins=pins.RUNTIME),
         ".dockerignore": _render("dockerignore.j2"),
         "README.md": _render("README.md.j2", service=service),
@@ -138,7 +137,7 @@ def render_service(service: Service) -> tuple[dict[str, str], dict[str, str]]:
         f"{pkg}/handlers/__init__.py": '"""Hand-written handlers, copied from services/ by the generator."""\n',
         "tests/__init__.py": "",
         "tests/conftest.py": _render("conftest.py.j2", service=service),
-        **_runtime_files(pkg),
+        **runtime_files(pkg),
     }
     upgrade, downgrade = migration_bodies(service.tables)
     files[f"{pkg}/migrations/versions/0001_initial.py"] = _render(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import shlex
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -43,6 +44,11 @@ class _AcceptNew(paramiko.MissingHostKeyPolicy):
         client.get_host_keys().add(hostname, key.get_name(), key)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         client.save_host_keys(str(self.path))
+
+
+def _program(argv: list[str]) -> str:
+    """The program a command runs, for error messages (the script's first word for `sh -c`)."""
+    return argv[2].split()[0] if argv[:2] == ["sh", "-c"] else argv[0]
 
 
 class Host:
@@ -98,8 +104,10 @@ class Host:
             reason = getattr(inner, "strerror", None) or str(inner) or type(inner).__name__
             raise DeployError(f"{self.where}: host unreachable ({reason})") from None
 
-    def run(self, command: str, *, check: bool = True) -> tuple[int, str, str]:
-        """Run a shell command; with check, a non-zero exit is a DeployError quoting its last line."""
+    def run(self, *argvs: list[str], check: bool = True) -> tuple[int, str, str]:
+        """Run argv lists (see commands.py), chained with &&; with check, a failure is a DeployError."""
+        # The one place where a command becomes shell text: every word is quoted here and nowhere else.
+        command = " && ".join(shlex.join(argv) for argv in argvs)
         try:
             result = self.connection.run(command, hide=True, warn=True, in_stream=False)
         except (OSError, paramiko.SSHException) as error:
@@ -108,7 +116,7 @@ class Host:
             result = error.result
         if check and result.exited != 0:
             last = (result.stderr.strip() or result.stdout.strip()).splitlines()[-1:] or ["no output"]
-            raise DeployError(f"{self.where}: `{command.split()[0]}` failed ({result.exited}): {last[0]}")
+            raise DeployError(f"{self.where}: `{_program(argvs[0])}` failed ({result.exited}): {last[0]}")
         return result.exited, result.stdout, result.stderr
 
     @property

@@ -1,305 +1,258 @@
-"""Deploy, roll back and report on a host, in the style of Capistrano and Kamal: releases, a lock, a switch."""
+"""Deploy, roll back and report on a host, in the style of Capistrano and Kamal: releases, a lock, a switch.
+
+`deploy()` and `rollback()` read as runbooks: an ordered list of named steps, run by `_Runbook.run`,
+which holds the one try/except and writes the one audit line of any outcome (Kamal's
+`cli/main.rb#deploy`: lock, boot, health gate, prune, unlock).
+"""
 
 from __future__ import annotations
 
-import posixpath
-import secrets
-import shlex
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
 
-from generator.bundle.compose import DATABASE, INFRASTRUCTURE, INIT_SCRIPT_IN_CONTAINER
-
-from .compose import compose, up
-from .connection import Host, Target, load_key
+from . import commands
 from .errors import DeployError
-from .health import log_tail, wait_healthy
-from .layout import Layout
-from .lock import Lock, who
-from .release import MANIFEST, Release
+from .host_context import DeployOptions, HostContext, Progress
+from .lock import Lock
+from .release import Release
 
-Progress = Callable[[str], None]
-
-
-@dataclass(frozen=True)
-class DeployOptions:
-    target: Target
-    private_key: str
-    root: str = "/srv/fountainai"
-    keep: int = 5
-    lock_ttl: float = 900.0
-    health_timeout: float = 120.0
-    min_free_mb: int = 512
-    # A host Pulumi has just created is still booting and installing Docker: keep trying this long.
-    ready_timeout: float = 0.0
+__all__ = ["DeployOptions", "Outcome", "deploy", "prepare", "rollback", "status"]
 
 
 @dataclass(frozen=True)
 class Outcome:
     release: str
-    action: str  # deployed | noop | rolled-back | rollback
+    action: str  # deployed | noop | rollback
     message: str
 
 
-def _q(path: str) -> str:
-    return shlex.quote(path)
+class StepFailed(DeployError):
+    """A step's failure with the word the audit log records for it (rejected, pull-failed, ...)."""
+
+    def __init__(self, message: str, audit: str):
+        super().__init__(message)
+        self.audit = audit
 
 
-class Session:
-    """One connection, one layout, the steps shared by deploy and rollback."""
+Step = tuple[str, Callable[[], Outcome | None]]
 
-    def __init__(self, options: DeployOptions, progress: Progress):
-        self.options = options
-        self.layout = Layout(options.root)
-        self.say = progress
-        self.host = Host(options.target, load_key(options.private_key))
 
-    def __enter__(self) -> Session:
-        self._until_ready(self.host.open, "reachable")
-        return self
+class _Runbook:
+    """Named steps run in order under the host's lock until one returns the Outcome."""
 
-    def _until_ready(self, attempt: Callable[[], None], what: str) -> None:
-        """Retry a step that fails while the host boots, up to ready_timeout; then its error stands."""
-        deadline = time.monotonic() + self.options.ready_timeout
-        while True:
-            try:
-                return attempt()
-            except DeployError:
-                if time.monotonic() >= deadline:
-                    raise
-                self.say(f"waiting for the host to be {what}")
-                time.sleep(2)
+    action = ""
 
-    def __exit__(self, *exc: object) -> None:
-        self.host.close()
+    def __init__(self, ctx: HostContext):
+        self.ctx = ctx
+        self.lock = Lock(ctx.host, ctx.layout, ctx.options.lock_ttl)
+        self.release = "-"  # what the audit line names; set once known
 
-    # -- checks ---------------------------------------------------------------------------------
-    def _docker(self) -> None:
-        code, out, err = self.host.run("docker compose version", check=False)
+    def steps(self) -> list[Step]:
+        raise NotImplementedError
+
+    def take_lock(self) -> None:
+        self.lock.acquire()
+        if self.lock.stale_owner:
+            self.ctx.say(f"took over a stale lock held by {self.lock.stale_owner}")
+
+    def run(self) -> Outcome:
+        step = "lock"
+        try:
+            for name, run in self.steps():
+                step = name  # named in the audit line if it fails
+                outcome = run()
+                if outcome is not None:
+                    self.ctx.audit(self.action, self.release, "noop" if outcome.action == "noop" else "ok")
+                    return outcome
+            raise AssertionError(f"{self.action}: the runbook ended without an outcome")  # a bug in the list
+        except BaseException as error:
+            # A refused lock touched nothing, and only the lock holder writes the audit log.
+            if self.lock.held:
+                self.ctx.audit(self.action, self.release, getattr(error, "audit", f"failed:{step}"))
+            raise
+        finally:
+            if self.lock.held:
+                self.lock.release()
+
+
+class _Deploy(_Runbook):
+    action = "deploy"
+
+    def __init__(self, ctx: HostContext, release: Release):
+        super().__init__(ctx)
+        self.bundle, self.release = release, release.name
+        self.current: str | None = None
+        self.incoming: str | None = None
+        self.bad: list[str] = []
+
+    def steps(self) -> list[Step]:
+        return [
+            ("lock", self.take_lock),
+            ("noop", self.noop),
+            ("upload", self.upload),
+            ("verify", self.verify),
+            ("pull", self.pull),
+            ("switch", self.switch),
+            ("migrate", self.migrate),
+            ("health", self.health),
+            ("prune", self.prune),
+        ]
+
+    def noop(self) -> Outcome | None:
+        # Read under the lock: until we hold it another deploy may move `current`.
+        self.current = self.ctx.linked(self.ctx.layout.current)
+        if self.current == self.release and not self.ctx.unhealthy_now(self.bundle.services):
+            return Outcome(
+                self.release, "noop", f"release {self.release} is already current and healthy; nothing to do"
+            )
+        return None
+
+    def upload(self) -> None:
+        self.ctx.say(f"uploading release {self.release} ({len(self.bundle.files)} files)")
+        self.ctx.discard_incoming()  # leftovers of cut-off uploads; we hold the lock
+        if self.ctx.complete(self.release):
+            self.ctx.say(f"release {self.release} is already on the host")
+        else:
+            self.incoming = self.ctx.upload(self.bundle)
+
+    def _compose_file(self) -> str:
+        return self.ctx.layout.compose_file(self.ctx.layout.release(self.release))
+
+    def verify(self) -> None:
+        if self.incoming:
+            self.ctx.publish(self.incoming, self.release)
+        code, _, err = self.ctx.host.run(commands.compose(self._compose_file(), "config", "-q"), check=False)
         if code != 0:
-            detail = (err or out).strip().splitlines()[:1] or [f"exit {code}"]
-            raise DeployError(f"{self.host.where}: no Docker with the Compose plugin on the host ({detail[0]})")
+            last = err.strip().splitlines()[-1:]
+            raise StepFailed(f"release {self.release}: docker compose rejects the bundle: {last}", "rejected")
 
-    def preflight(self) -> None:
-        self._until_ready(self._docker, "ready (Docker with Compose)")
-        lay = self.layout
-        self.host.run(f"mkdir -p {_q(lay.releases)} && chmod 750 {_q(lay.root)} {_q(lay.releases)}")
-        _, out, _ = self.host.run(f"df -Pk {_q(lay.root)} | tail -1")
-        free_mb = int(out.split()[3]) // 1024
-        if free_mb < self.options.min_free_mb:
-            raise DeployError(
-                f"{self.host.where}: disk full: {free_mb} MB free under {lay.root}, a deploy needs {self.options.min_free_mb} MB"
-            )
+    def pull(self) -> None:
+        self.ctx.say("pulling images")
+        code, out, err = self.ctx.host.run(commands.compose(self._compose_file(), "pull"), check=False)
+        if code != 0:
+            last = (err or out).strip().splitlines()[-1:] or [f"exit {code}"]
+            kept = f"release {self.current} keeps running" if self.current else "nothing was running"
+            raise StepFailed(f"release {self.release}: pulling images failed ({last[0]}); {kept}", "pull-failed")
 
-    def current(self) -> str | None:
-        code, out, _ = self.host.run(f"readlink {_q(self.layout.current)}", check=False)
-        return posixpath.basename(out.strip()) if code == 0 and out.strip() else None
+    def switch(self) -> None:
+        self.ctx.say(f"switching current to {self.release}")
+        self.ctx.switch(self.release)
 
-    def previous(self) -> str | None:
-        code, out, _ = self.host.run(f"readlink {_q(self.layout.previous)}", check=False)
-        return posixpath.basename(out.strip()) if code == 0 and out.strip() else None
+    def migrate(self) -> None:
+        self.bad = self.ctx.migrate()
 
-    def complete(self, name: str) -> bool:
-        return self.host.run(f"test -f {_q(self.layout.release(name))}/.complete", check=False)[0] == 0
-
-    def services(self, name: str) -> list[str]:
-        _, out, _ = self.host.run(compose(self.layout.compose_file(self.layout.release(name)), "config", "--services"))
-        return [s for s in out.split() if s not in INFRASTRUCTURE]
-
-    # -- steps ----------------------------------------------------------------------------------
-    def upload(self, release: Release) -> None:
-        """Into a private incoming folder, verified, then renamed: a cut-off upload is never a release."""
-        lay = self.layout
-        self.host.run(f"rm -rf {_q(lay.releases)}/.incoming-*")  # leftovers of cut-off uploads; we hold the lock
-        if self.complete(release.name):
-            self.say(f"release {release.name} is already on the host")
+    def health(self) -> None:
+        """Healthy, or back to the release that ran before (checked again), with the failing services' logs."""
+        self.bad = self.bad or self.ctx.start_and_check(self.release)
+        if not self.bad:
             return
-        incoming = lay.incoming(release.name, secrets.token_hex(6))
-        folders = sorted({posixpath.dirname(rel) for rel in release.files} - {""})
-        self.host.run(" ".join(["mkdir -p", _q(incoming), *(_q(posixpath.join(incoming, f)) for f in folders)]))
-        for rel, data in sorted(release.files.items()):
-            mode = 0o600 if rel in release.secret_files else (0o755 if rel.endswith(".sh") else 0o644)
-            self.host.write(posixpath.join(incoming, rel), data, mode)
-        self.host.write(posixpath.join(incoming, MANIFEST), release.manifest(), 0o644)
-        target = lay.release(release.name)
-        self.host.run(
-            f"cd {_q(incoming)} && sha256sum --quiet -c {MANIFEST} && touch .complete "
-            f"&& rm -rf {_q(target)} && mv -T {_q(incoming)} {_q(target)}"
-        )
-
-    def switch(self, name: str) -> None:
-        """Point `current` at a release with one rename (atomic), remembering the one before."""
-        lay = self.layout
-        old = self.current()
-        if old and old != name:
-            self.host.run(
-                f"ln -sfn releases/{old} {_q(lay.previous)}.next && mv -T {_q(lay.previous)}.next {_q(lay.previous)}"
+        bad, name, current, audit = ", ".join(self.bad), self.release, self.current, ",".join(self.bad)
+        report = self.ctx.failure_report(self.bad)
+        if not current or current == name:
+            raise StepFailed(
+                f"release {name}: unhealthy: {bad}; no earlier release to return to\n{report}", f"unhealthy:{audit}"
             )
-        self.host.run(
-            f"ln -sfn releases/{name} {_q(lay.current)}.next && mv -T {_q(lay.current)}.next {_q(lay.current)}"
-            f" && touch {_q(lay.release(name))}/.complete"
+        self.ctx.say(f"unhealthy: {bad}; switching back to {current}")
+        self.ctx.switch(current)
+        still = self.ctx.bring_up(current)
+        state = "healthy again" if not still else f"but {', '.join(still)} still unhealthy"
+        raise StepFailed(
+            f"release {name}: unhealthy: {bad}; rolled back to {current} ({state})\n{report}",
+            f"rolled-back-to:{current}:unhealthy:{audit}",
         )
 
-    def bring_up(self, name: str) -> list[str]:
-        """`up --wait`, then our own health check through the gateway; returns the unhealthy services."""
-        compose_file = self.layout.compose_file(self.layout.current)
-        timeout = int(self.options.health_timeout)
-        # PostgreSQL first, then its init script again: idempotent, it adds the database of a new service,
-        # which the entrypoint alone does only on a fresh volume. Passwords come from the container's env.
-        self.host.run(
-            compose(compose_file, "up", "-d", "--wait", "--wait-timeout", str(timeout), DATABASE), check=False
-        )
-        init = compose(compose_file, "exec", "-T", DATABASE, "bash", INIT_SCRIPT_IN_CONTAINER)
-        if self.host.run(init, check=False)[0] != 0:
-            return [DATABASE]
-        self.host.run(up(compose_file, timeout), check=False)  # its verdict is re-checked just below
-        return wait_healthy(self.host, compose_file, self.services(name), timeout=min(timeout, 30))
-
-    def prune(self) -> list[str]:
-        """Keep the newest `keep` releases (by last use), and always current and previous."""
-        lay = self.layout
-        _, out, _ = self.host.run(f"ls -1t {_q(lay.releases)}/*/.complete 2>/dev/null", check=False)
-        names = [posixpath.basename(posixpath.dirname(p)) for p in out.split()]
-        keep = set(names[: self.options.keep]) | {self.current(), self.previous()}
-        doomed = [n for n in names if n not in keep]
-        for name in doomed:
-            self.host.run(f"rm -rf {_q(lay.release(name))}")
-        return doomed
-
-    def audit(self, action: str, release: str, outcome: str) -> None:
-        stamp = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-        line = f"{stamp} {who()} {action} {release} {outcome}"
-        self.host.run(f"printf '%s\\n' {shlex.quote(line)} >> {_q(self.layout.audit)}")
-
-    def failure_report(self, name: str, bad: list[str]) -> str:
-        compose_file = self.layout.compose_file(self.layout.current)
-        tails = [f"--- last log lines of {s} ---\n{log_tail(self.host, compose_file, s)}" for s in bad]
-        return "\n".join(tails)
+    def prune(self) -> Outcome:
+        pruned = self.ctx.prune()
+        note = f"; pruned {len(pruned)} old release(s)" if pruned else ""
+        return Outcome(self.release, "deployed", f"release {self.release} is live and healthy{note}")
 
 
-def _locked(session: Session, step: Callable[[], Outcome]) -> Outcome:
-    lock = Lock(session.host, session.layout, session.options.lock_ttl)
-    lock.acquire()
-    if lock.stale_owner:
-        session.say(f"took over a stale lock held by {lock.stale_owner}")
-    try:
-        return step()
-    finally:
-        lock.release()
+class _Rollback(_Runbook):
+    action = "rollback"
+
+    def __init__(self, ctx: HostContext, to: str | None):
+        super().__init__(ctx)
+        self.to = to
+        self.current: str | None = None
+        self.bad: list[str] = []
+
+    def steps(self) -> list[Step]:
+        return [
+            ("lock", self.take_lock),
+            ("choose", self.choose),
+            ("switch", self.switch),
+            ("migrate", self.migrate),
+            ("health", self.health),
+        ]
+
+    def choose(self) -> None:
+        where = self.ctx.host.where
+        target = self.to or self.ctx.linked(self.ctx.layout.previous)
+        if not target:
+            raise DeployError(f"{where}: no previous release to roll back to")
+        if not self.ctx.complete(target):
+            raise DeployError(f"{where}: release {target} is not on the host (see `fountain status`)")
+        self.release, self.current = target, self.ctx.linked(self.ctx.layout.current)
+
+    def switch(self) -> None:
+        self.ctx.say(f"switching current from {self.current} to {self.release}")
+        self.ctx.switch(self.release)
+
+    def migrate(self) -> None:
+        self.bad = self.ctx.migrate()
+
+    def health(self) -> Outcome:
+        self.bad = self.bad or self.ctx.start_and_check(self.release)
+        if self.bad:
+            raise StepFailed(
+                f"rolled back to {self.release}, but unhealthy: {', '.join(self.bad)}\n"
+                f"{self.ctx.failure_report(self.bad)}",
+                f"unhealthy:{','.join(self.bad)}",
+            )
+        return Outcome(self.release, "rollback", f"release {self.release} is live and healthy (was {self.current})")
 
 
 def deploy(options: DeployOptions, release: Release, progress: Progress = lambda _: None) -> Outcome:
-    """Upload, pull, switch, check; on a failed check switch back. Raises DeployError with the reason."""
-    with Session(options, progress) as s:
-        s.say(f"connected to {s.host.where}")
-        s.preflight()
-
-        def step() -> Outcome:
-            name = release.name
-            current = s.current()
-            if current == name and not wait_healthy(
-                s.host, s.layout.compose_file(s.layout.current), release.services, 0
-            ):
-                s.audit("deploy", name, "noop")
-                return Outcome(name, "noop", f"release {name} is already current and healthy; nothing to do")
-            s.say(f"uploading release {name} ({len(release.files)} files)")
-            s.upload(release)
-            compose_file = s.layout.compose_file(s.layout.release(name))
-            code, _, err = s.host.run(compose(compose_file, "config", "-q"), check=False)
-            if code != 0:
-                s.audit("deploy", name, "rejected")
-                raise DeployError(f"release {name}: docker compose rejects the bundle: {err.strip().splitlines()[-1:]}")
-            s.say("pulling images")
-            code, out, err = s.host.run(compose(compose_file, "pull"), check=False)
-            if code != 0:
-                s.audit("deploy", name, "pull-failed")
-                last = (err or out).strip().splitlines()[-1:] or [f"exit {code}"]
-                kept = f"release {current} keeps running" if current else "nothing was running"
-                raise DeployError(f"release {name}: pulling images failed ({last[0]}); {kept}")
-            s.say(f"switching current to {name}")
-            s.switch(name)
-            bad = s.bring_up(name)
-            if not bad:
-                s.audit("deploy", name, "ok")
-                pruned = s.prune()
-                note = f"; pruned {len(pruned)} old release(s)" if pruned else ""
-                return Outcome(name, "deployed", f"release {name} is live and healthy{note}")
-            report = s.failure_report(name, bad)
-            if not current or current == name:
-                s.audit("deploy", name, f"unhealthy:{','.join(bad)}")
-                raise DeployError(
-                    f"release {name}: unhealthy: {', '.join(bad)}; no earlier release to return to\n{report}"
-                )
-            s.say(f"unhealthy: {', '.join(bad)}; switching back to {current}")
-            s.switch(current)
-            still = s.bring_up(current)
-            s.audit("deploy", name, f"rolled-back-to:{current}:unhealthy:{','.join(bad)}")
-            state = "healthy again" if not still else f"but {', '.join(still)} still unhealthy"
-            raise DeployError(
-                f"release {name}: unhealthy: {', '.join(bad)}; rolled back to {current} ({state})\n{report}"
-            )
-
-        return _locked(s, step)
+    """Lock, upload, verify, pull, switch, migrate, check (switching back on failure), prune."""
+    with HostContext(options, progress) as ctx:
+        ctx.say(f"connected to {ctx.host.where}")
+        ctx.preflight()
+        return _Deploy(ctx, release).run()
 
 
 def rollback(options: DeployOptions, to: str | None = None, progress: Progress = lambda _: None) -> Outcome:
     """Switch back to the previous release (or a named one still on the host) and check it."""
-    with Session(options, progress) as s:
-        s.preflight()
-
-        def step() -> Outcome:
-            target = to or s.previous()
-            if not target:
-                raise DeployError(f"{s.host.where}: no previous release to roll back to")
-            if not s.complete(target):
-                raise DeployError(f"{s.host.where}: release {target} is not on the host (see `fountain status`)")
-            current = s.current()
-            s.say(f"switching current from {current} to {target}")
-            s.switch(target)
-            bad = s.bring_up(target)
-            s.audit("rollback", target, "ok" if not bad else f"unhealthy:{','.join(bad)}")
-            if bad:
-                raise DeployError(
-                    f"rolled back to {target}, but unhealthy: {', '.join(bad)}\n{s.failure_report(target, bad)}"
-                )
-            return Outcome(target, "rollback", f"release {target} is live and healthy (was {current})")
-
-        return _locked(s, step)
+    with HostContext(options, progress) as ctx:
+        ctx.preflight()
+        return _Rollback(ctx, to).run()
 
 
 def prepare(options: DeployOptions) -> dict[str, object]:
     """Idempotent host check and setup: Docker with Compose present, the release layout, free disk."""
-    with Session(options, lambda _: None) as s:
-        s.preflight()
-        _, version, _ = s.host.run("docker compose version")
-        _, whoami, _ = s.host.run("id -un")
-        _, df, _ = s.host.run(f"df -Pk {_q(s.layout.root)} | tail -1")
+    with HostContext(options, lambda _: None) as ctx:
+        ctx.preflight()
         return {
-            "host": s.host.where,
-            "compose": version.strip(),
-            "user": whoami.strip(),
-            "root": s.layout.root,
-            "free_mb": int(df.split()[3]) // 1024,
+            "host": ctx.host.where,
+            "compose": ctx.compose_version(),
+            "user": ctx.host.run(commands.whoami())[1].strip(),
+            "root": ctx.layout.root,
+            "free_mb": ctx.free_mb(),
         }
 
 
 def status(options: DeployOptions) -> dict[str, object]:
     """What runs on the host: current and previous release, all releases, the lock, unhealthy services."""
-    with Session(options, lambda _: None) as s:
-        lay = s.layout
-        current = s.current()
-        _, out, _ = s.host.run(f"ls -1t {_q(lay.releases)}/*/.complete 2>/dev/null", check=False)
-        releases = [posixpath.basename(posixpath.dirname(p)) for p in out.split()]
-        _, lock, _ = s.host.run(f"cat {_q(lay.lock)}/owner 2>/dev/null", check=False)
-        bad = wait_healthy(s.host, lay.compose_file(lay.current), s.services(current), 0) if current else []
-        _, audit, _ = s.host.run(f"tail -5 {_q(lay.audit)} 2>/dev/null", check=False)
+    with HostContext(options, lambda _: None) as ctx:
+        lay = ctx.layout
+        current = ctx.linked(lay.current)
+        _, lock, _ = ctx.host.run(commands.lock_owner(lay), check=False)
+        bad = ctx.unhealthy_now(ctx.services(current)) if current else []
+        _, audit, _ = ctx.host.run(commands.tail(lay.audit, 5), check=False)
         return {
-            "host": s.host.where,
+            "host": ctx.host.where,
             "current": current,
-            "previous": s.previous(),
-            "releases": releases,
+            "previous": ctx.linked(lay.previous),
+            "releases": ctx.release_names(),
             "locked_by": lock.split()[0] if lock.strip() else None,
             "unhealthy": bad,
             "healthy": bool(current) and not bad,

@@ -6,6 +6,9 @@ import posixpath
 from dataclasses import dataclass
 
 PROJECT = "fountainai"
+DEFAULT_ROOT = "/srv/fountainai"
+# A release folder holds this marker once its upload is verified; its mtime is the last time it went live.
+COMPLETE = ".complete"
 
 
 @dataclass(frozen=True)
@@ -33,6 +36,10 @@ class Layout:
     @property
     def lock(self) -> str:
         return posixpath.join(self.root, "deploy.lock")
+
+    @property
+    def lock_owner(self) -> str:
+        return posixpath.join(self.lock, "owner")
 
     @property
     def audit(self) -> str:

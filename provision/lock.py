@@ -5,17 +5,18 @@ from __future__ import annotations
 import getpass
 import os
 import secrets
-import shlex
 import socket
 import time
 from datetime import UTC, datetime
 
+from . import commands
 from .connection import Host
 from .errors import DeployError
 from .layout import Layout
 
 
-def _iso(epoch: float) -> str:
+def iso(epoch: float) -> str:
+    """UTC time to the second, as the lock and the audit log write it."""
     return datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
@@ -31,32 +32,29 @@ class Lock:
         self.host, self.layout, self.ttl = host, layout, ttl_seconds
         self.token = secrets.token_hex(8)
         self.stale_owner: str | None = None
+        self.held = False
 
     def _try(self) -> bool:
         owner = f"{who()} {time.time():.0f} {os.getpid()} {self.token}"
-        lock = shlex.quote(self.layout.lock)
-        code, _, _ = self.host.run(
-            f"mkdir {lock} 2>/dev/null && printf '%s\\n' {shlex.quote(owner)} > {lock}/owner", check=False
-        )
-        return code == 0
+        self.held = self.host.run(commands.take_lock(self.layout, owner), check=False)[0] == 0
+        return self.held
 
     def acquire(self) -> None:
         if self._try():
             return
-        _, text, _ = self.host.run(f"cat {shlex.quote(self.layout.lock)}/owner 2>/dev/null", check=False)
+        _, text, _ = self.host.run(commands.lock_owner(self.layout), check=False)
         parts = text.split()
         holder, since = (parts[0], float(parts[1])) if len(parts) >= 2 else ("someone (no owner file)", 0.0)
         if time.time() - since < self.ttl:
             raise DeployError(
-                f"deploy refused: {self.layout.root} is locked by {holder} since {_iso(since)} "
-                f"(the lock expires at {_iso(since + self.ttl)})"
+                f"deploy refused: {self.layout.root} is locked by {holder} since {iso(since)} "
+                f"(the lock expires at {iso(since + self.ttl)})"
             )
-        self.stale_owner = f"{holder} since {_iso(since)}"
-        self.host.run(f"rm -rf {shlex.quote(self.layout.lock)}")
+        self.stale_owner = f"{holder} since {iso(since)}"
+        self.host.run(commands.remove(self.layout.lock))
         if not self._try():
             raise DeployError(f"deploy refused: {self.layout.root} was locked again while taking over a stale lock")
 
     def release(self) -> None:
-        lock = shlex.quote(self.layout.lock)
-        # Only our own lock is removed: a taken-over stale lock's first owner must not remove the new one.
-        self.host.run(f"grep -q {shlex.quote(self.token)} {lock}/owner 2>/dev/null && rm -rf {lock}", check=False)
+        self.host.run(commands.release_lock(self.layout, self.token), check=False)
+        self.held = False

@@ -8,10 +8,9 @@ from pathlib import Path
 
 import yaml
 
-from generator.bundle.envfiles import Secrets, bundle_services, env_files
-from generator.bundle.files import BUNDLE_FILES, COMPOSE_FILE, KONG_FILE
-from generator.bundle.hashing import content_hash
+from generator.contract import BUNDLE_FILES, COMPOSE_FILE, KONG_FILE, bundle_services, content_hash
 
+from .envfiles import Secrets, env_files
 from .errors import DeployError
 
 MANIFEST = "MANIFEST.sha256"

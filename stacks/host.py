@@ -6,10 +6,12 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_tls as tls
 
+from provision.layout import DEFAULT_ROOT
+
 from .config import StackConfig
 from .names import resource_name
 
-RELEASES_ROOT = "/srv/fountainai"
+RELEASES_ROOT = DEFAULT_ROOT
 PUBLIC_PORTS = (80, 443)
 
 

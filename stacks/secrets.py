@@ -8,7 +8,7 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_random as random
 
-from generator.model import Service
+from generator import Service
 
 from .config import StackConfig
 from .names import secret_path

@@ -7,12 +7,8 @@ from dataclasses import dataclass
 from functools import cache, cached_property
 from pathlib import Path
 
-from generator.bundle import BundleSettings, load_settings
-from generator.bundle.files import BUNDLE_FILES
-from generator.bundle.hashing import content_hash
-from generator.errors import SpecError
-from generator.generate import build
-from generator.model import Service
+from generator import Service, SpecError, build
+from generator.contract import BUNDLE_FILES, BundleSettings, content_hash, load_settings
 
 from .config import ConfigError
 

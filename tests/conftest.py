@@ -10,7 +10,7 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 SHARED_SPECS = ROOT.parent / "shared" / "specs"
 PROJECT_SPECS = ROOT / "specs"
-FOUNTAIN = [sys.executable, "-m", "generator.cli"]
+FOUNTAIN = [sys.executable, "-m", "fountain"]
 
 
 def run_fountain(*args: str, cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
@@ -23,6 +23,10 @@ def project(tmp_path: Path) -> Path:
     """An empty project folder: services/ stubs land here."""
     (tmp_path / "services").mkdir()
     return tmp_path
+
+
+# tests/golden/ holds generated trees (with their own tests): compared as bytes, never collected or run here.
+collect_ignore_glob = ["golden/*"]
 
 
 @pytest.fixture(scope="session")

@@ -14,9 +14,9 @@ import pytest
 import yaml
 
 from generator.bundle.checks import secret_leaks
-from generator.bundle.envfiles import Secrets, env_files
 from generator.bundle.files import INIT_SCRIPT_FILE, KONG_FILE
 from generator.bundle.tools import run_tools, staged
+from provision.envfiles import Secrets, env_files
 
 from .bundle_helpers import Built, build_bundle_for
 from .conftest import PROJECT_SPECS, ROOT

@@ -25,7 +25,7 @@ def test_fountain_dev_serves_every_service(tmp_path: Path):
     port = _free_port()
     env = {**os.environ, "PYTHONPATH": str(ROOT), "FOUNTAIN_DEV_API_KEY": "dev-key-for-the-test"}
     server = subprocess.Popen(
-        [sys.executable, "-m", "generator.cli", "dev", "--port", str(port)],
+        [sys.executable, "-m", "fountain", "dev", "--port", str(port)],
         cwd=tmp_path,
         env=env,
         stdout=subprocess.PIPE,

@@ -5,7 +5,7 @@ import sys
 
 from .conftest import ROOT
 
-PATHS = ["generator", "stacks", "provision", "policy", "tests", "bench", "__main__.py"]
+PATHS = ["fountain", "generator", "stacks", "provision", "policy", "tests", "bench", "__main__.py"]
 
 
 def test_ruff_check_and_format():

@@ -16,11 +16,11 @@ from pathlib import Path
 
 import pytest
 
-from generator.bundle.envfiles import Secrets
 from generator.bundle.files import BUNDLE_FILES, COMPOSE_FILE
 from generator.bundle.tools import compose_binary
 from provision import DeployError, DeployOptions, deploy, prepare, rollback, status
 from provision.connection import Target
+from provision.envfiles import Secrets
 from provision.release import Release, build_release
 
 from .conftest import ROOT, run_fountain
@@ -316,7 +316,7 @@ def test_fountain_deploy_command_reads_secrets_on_stdin(host: Sshd, options: Dep
         }
     )
     argv = [
-        sys.executable, "-m", "generator.cli", "deploy", "127.0.0.1", "--port", str(host.port), "--user", host.user,
+        sys.executable, "-m", "fountain", "deploy", "127.0.0.1", "--port", str(host.port), "--user", host.user,
         "--root", host.root, "--bundle", str(ROOT), "--known-hosts", str(tmp_path / "kh"), "--accept-new-host-key",
         "--secrets-stdin", "--health-timeout", "3",
     ]  # fmt: skip

@@ -291,7 +291,7 @@ def test_invalid_config_names_the_key(config: dict, message: str):
 def test_deploy_command_is_what_fountain_deploy_accepts(dev: Run):
     import shlex
 
-    from generator.cli import parser
+    from fountain.cli import parser
 
     command = _one(dev, "command:local:Command")
     argv = shlex.split(command.inputs["create"])

@@ -82,7 +82,7 @@ def _kong(services: list[Service], settings: BundleSettings) -> dict[str, Any]:
         "image": settings.kong_image,
         "restart": RESTART,
         # The deploy's kong.env holds the whole config with the consumers' keys (KONG_DECLARATIVE_CONFIG_STRING,
-        # see kong.runtime_config). It must be the only source: with KONG_DECLARATIVE_CONFIG also set, Kong
+        # see provision/gateway_keys.py). It must be the only source: with KONG_DECLARATIVE_CONFIG also set, Kong
         # parses the file and ignores the string (Kong/kong kong/init.lua, parse_declarative_config).
         "env_file": [env_file(GATEWAY)],
         "environment": {

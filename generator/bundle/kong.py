@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 import re
 from typing import Any
 from urllib.parse import urlparse
@@ -96,7 +95,7 @@ def _global_plugins(services: list[Service], settings: BundleSettings) -> list[d
     if logging is not None:
         op = _log_operation(logging)
         path = f"/{logging.slug}/{logging.latest.label}{op.path if op else '/logs'}"
-        # The deploy reads the key's header name from a tag and adds the key (see runtime_config).
+        # The deploy learns the key's header name from this tag through `logging_key_header` and adds the key.
         auth = [f"{AUTH_HEADER_TAG}{op.api_key_header}"] if op and op.api_key_header else []
         plugins.append(
             {
@@ -148,15 +147,11 @@ def kong_document(services: list[Service], settings: BundleSettings) -> dict[str
     }
 
 
-def runtime_config(document: dict[str, Any], consumer_keys: dict[str, str], logging_key: str | None) -> dict[str, Any]:
-    """The committed config with the secrets filled in; only the deploy builds it, only on the host."""
-    filled = copy.deepcopy(document)
-    for consumer in filled.get("consumers", []):
-        key = consumer_keys.get(consumer["username"])
-        if key:
-            consumer["keyauth_credentials"] = [{"key": key}]
-    for plugin in filled.get("plugins", []):
-        headers = [t.removeprefix(AUTH_HEADER_TAG) for t in plugin.get("tags", []) if t.startswith(AUTH_HEADER_TAG)]
-        if plugin["name"] == "http-log" and logging_key and headers:
-            plugin["config"]["headers"] = {headers[0]: logging_key}
-    return filled
+def logging_key_header(document: dict[str, Any]) -> str | None:
+    """The header the logging service reads its API key from, as recorded on the http-log plugin."""
+    for plugin in document.get("plugins", []):
+        if plugin.get("name") == "http-log":
+            for tag in plugin.get("tags", []):
+                if tag.startswith(AUTH_HEADER_TAG):
+                    return tag.removeprefix(AUTH_HEADER_TAG)
+    return None

@@ -14,7 +14,7 @@ from starlette.routing import Match
 
 
 @dataclass(frozen=True)
-class ErrorPolicy:
+class ErrorMapping:
     """What an operation answers for each kind of client error, and in which body shape."""
 
     validation_status: int
@@ -36,14 +36,14 @@ class ErrorPolicy:
         return out
 
 
-DEFAULT_POLICY = ErrorPolicy(validation_status=422, path_status=422, not_found_status=404)
+DEFAULT_MAPPING = ErrorMapping(validation_status=422, path_status=422, not_found_status=404)
 
 
-def policy(**kwargs: Any) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """Attach an ErrorPolicy to an endpoint function."""
+def error_mapping(**kwargs: Any) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Attach an ErrorMapping to an endpoint function."""
 
     def mark(func: Callable[..., Any]) -> Callable[..., Any]:
-        func.error_policy = ErrorPolicy(**kwargs)  # type: ignore[attr-defined]
+        func.error_mapping = ErrorMapping(**kwargs)  # type: ignore[attr-defined]
         return func
 
     return mark
@@ -65,9 +65,9 @@ class Unauthorized(Exception):
     """The request lacks a valid API key."""
 
 
-def _policy_of(request: Request) -> ErrorPolicy:
+def _mapping_of(request: Request) -> ErrorMapping:
     route = request.scope.get("route")
-    return getattr(getattr(route, "endpoint", None), "error_policy", DEFAULT_POLICY)
+    return getattr(getattr(route, "endpoint", None), "error_mapping", DEFAULT_MAPPING)
 
 
 def _describe(errors: list[Any]) -> tuple[str, str]:
@@ -85,7 +85,7 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
-        rules = _policy_of(request)
+        rules = _mapping_of(request)
         errors = list(exc.errors())
         in_path = bool(errors) and all(e.get("loc", ("",))[0] == "path" for e in errors)
         status = rules.path_status if in_path else rules.validation_status
@@ -94,17 +94,17 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(NotFound)
     async def _not_found(request: Request, exc: NotFound) -> JSONResponse:
-        rules = _policy_of(request)
+        rules = _mapping_of(request)
         status = rules.not_found_status
         return JSONResponse(rules.body(status, "not_found", str(exc)), status_code=status)
 
     @app.exception_handler(NotImplementedYet)
     async def _stub(request: Request, exc: NotImplementedYet) -> JSONResponse:
-        return JSONResponse(_policy_of(request).body(501, "not_implemented", str(exc), exc.file), status_code=501)
+        return JSONResponse(_mapping_of(request).body(501, "not_implemented", str(exc), exc.file), status_code=501)
 
     @app.exception_handler(Unauthorized)
     async def _unauthorized(request: Request, exc: Unauthorized) -> JSONResponse:
-        body = _policy_of(request).body(401, "unauthorized", str(exc))
+        body = _mapping_of(request).body(401, "unauthorized", str(exc))
         return JSONResponse(body, status_code=401, headers={"WWW-Authenticate": "ApiKey"})
 
     @app.exception_handler(StarletteHTTPException)
@@ -113,7 +113,7 @@ def install_error_handlers(app: FastAPI) -> None:
         if exc.status_code == 405:
             # Starlette names only the first route that matched the path; list them all.
             headers["Allow"] = ", ".join(_allowed_methods(request))
-        body = DEFAULT_POLICY.body(exc.status_code, "http_error", str(exc.detail))
+        body = DEFAULT_MAPPING.body(exc.status_code, "http_error", str(exc.detail))
         return JSONResponse(body, status_code=exc.status_code, headers=headers)
 
 

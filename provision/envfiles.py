@@ -7,9 +7,9 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
 
-from .compose import DATABASE, GATEWAY, LABEL_DATABASE, LABEL_SERVICE, env_file
-from .kong import runtime_config
-from .postgres_init import password_variable
+from generator.contract import DATABASE, GATEWAY, bundle_services, env_file, password_variable
+
+from .gateway_keys import runtime_config
 
 
 @dataclass(frozen=True)
@@ -47,16 +47,6 @@ def _line(name: str, value: str) -> str:
     if "'" in value or "\n" in value:
         raise ValueError(f"{name}: a value with a quote or a newline cannot go into an env file")
     return f"{name}='{value}'\n"
-
-
-def bundle_services(compose_doc: dict[str, Any]) -> dict[str, str]:
-    """Service slug -> database name, read from the labels the generator puts on each service container."""
-    found = {}
-    for container in compose_doc.get("services", {}).values():
-        labels = container.get("labels") or {}
-        if LABEL_SERVICE in labels:
-            found[labels[LABEL_SERVICE]] = labels[LABEL_DATABASE]
-    return found
 
 
 def env_files(compose_doc: dict[str, Any], kong_doc: dict[str, Any], secrets: Secrets) -> dict[str, str]:

@@ -7,7 +7,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from .analyze import analyse
+from .analyse import analyse
 from .discover import ServiceSource, discover
 from .errors import SpecError
 from .loader import load_spec

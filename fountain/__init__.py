@@ -1,0 +1,1 @@
+"""The `fountain` command: one sub-command a module, above the generator and the provisioning step it drives."""

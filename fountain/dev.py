@@ -1,0 +1,39 @@
+"""`fountain dev`: generate every service and serve them together on this machine."""
+
+from __future__ import annotations
+
+import argparse
+import os
+from pathlib import Path
+
+from .console import console
+from .generate import generate_with_progress, report
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    dev = sub.add_parser("dev", help="generate every service and serve them together on this machine")
+    dev.add_argument("path", nargs="?", type=Path, default=Path("specs"))
+    dev.add_argument("-o", "--output", type=Path, default=Path("build/services"))
+    dev.add_argument("--host", default="127.0.0.1")
+    dev.add_argument("--port", type=int, default=8000)
+    dev.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from generator.dev import build_dev_app, dev_api_key, prefix
+
+    result = generate_with_progress(args.path, args.output, check=False)
+    report(result)
+    state = Path(".fountain/dev")
+    key = dev_api_key(state)
+    app = build_dev_app(result.services, args.output, state, key)
+    base = f"http://{args.host}:{args.port}"
+    console.print(f"[green]serving[/] {len(result.services)} service(s) at {base}/ (index with every /docs)")
+    for service in result.services:
+        console.print(f"  {base}{prefix(service)}/docs  {service.title}")
+    key_source = "FOUNTAIN_DEV_API_KEY" if os.environ.get("FOUNTAIN_DEV_API_KEY") else state / "api-key"
+    console.print(f"API key for secured operations: in {key_source}")
+    uvicorn.run(app, host=args.host, port=args.port, log_level="info")
+    return 0

@@ -1,0 +1,1 @@
+"""Hand-written handlers, copied from services/ by the generator."""

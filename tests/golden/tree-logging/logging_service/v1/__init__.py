@@ -1,0 +1,1 @@
+"""Logging Service v1."""

@@ -1,0 +1,105 @@
+"""Routes of Logging Service v1, one per operation of v1.yaml."""
+
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query
+
+from .. import tables
+from ..runtime.auth import require_api_key
+from ..runtime.context import ContextDep
+from ..runtime.crud import Collection, Filter
+from ..runtime.errors import error_mapping
+from ..runtime.gate import body_gate
+from .models import LogEntry, LogEntryRequest, LogsSearchGetParametersQuery, LogsSearchGetResponse, StandardError
+
+SPEC = Path(__file__).parent / "openapi.json"
+router = APIRouter()
+
+LOGS = Collection(
+    tables.logs,
+    id_field="logId",
+    filters=(),
+    sort_param=None,
+    sort_fields=(),
+    limit_param=None,
+    offset_param=None,
+)
+
+SEARCH = Collection(
+    tables.search,
+    id_field=None,
+    filters=(
+        Filter("service", "service", "eq", None),
+        Filter("level", "level", "eq", None),
+    ),
+    sort_param=None,
+    sort_fields=(),
+    limit_param="limit",
+    offset_param="offset",
+)
+
+
+@router.post(
+    "/logs",
+    operation_id="createLogEntry",
+    summary="Store a log entry",
+    status_code=201,
+    response_model=LogEntry,
+    response_model_exclude_none=True,
+    responses={
+        400: {"description": "Invalid request.", "model": StandardError},
+        401: {"description": "Missing or invalid API key.", "model": StandardError},
+    },
+    dependencies=[
+        Depends(require_api_key("X-API-KEY")),
+        Depends(body_gate(SPEC, "/paths/~1logs/post/requestBody/content/application~1json/schema", required=True)),
+    ],
+)
+@error_mapping(
+    validation_status=400,
+    path_status=400,
+    not_found_status=404,
+    code="errorCode",
+    code_is_int=False,
+    message="message",
+    details="details",
+)
+def create_log_entry(
+    ctx: ContextDep,
+    body: LogEntryRequest,
+) -> Any:
+    """Store a log entry"""
+    return LOGS.create(ctx.session, body.model_dump(mode="json", by_alias=True, exclude_unset=True))
+
+
+@router.get(
+    "/logs/search",
+    operation_id="searchLogs",
+    summary="Search log entries",
+    status_code=200,
+    response_model=LogsSearchGetResponse,
+    response_model_exclude_none=True,
+    responses={
+        400: {"description": "Invalid request.", "model": StandardError},
+        401: {"description": "Missing or invalid API key.", "model": StandardError},
+    },
+    dependencies=[
+        Depends(require_api_key("X-API-KEY")),
+    ],
+)
+@error_mapping(
+    validation_status=400,
+    path_status=400,
+    not_found_status=404,
+    code="errorCode",
+    code_is_int=False,
+    message="message",
+    details="details",
+)
+def search_logs(
+    ctx: ContextDep,
+    query: Annotated[LogsSearchGetParametersQuery, Query()],
+) -> Any:
+    """Search log entries"""
+    return SEARCH.list(ctx.session, query.model_dump(by_alias=True))

@@ -1,0 +1,41 @@
+"""The generated bundle on the real engine: service images built from the generated trees, a release on disk."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+
+from generator.contract import bundle_services
+from generator.bundle.files import COMPOSE_FILE
+from provision.release import Release
+
+from .engine import Engine
+
+
+def build_service_images(engine: Engine, trees: Path, compose_doc: dict) -> dict[str, str]:
+    """Build each service's image from its tree with its generated Dockerfile, unchanged; slug -> image.
+
+    The tag is the tree's content hash, so an image already in the engine is that tree's build.
+    """
+    images = {}
+    for slug in bundle_services(compose_doc):
+        image = compose_doc["services"][slug]["image"]
+        if engine.docker("image", "inspect", image, check=False).returncode != 0:
+            engine.docker("build", "-q", "-t", image, str(trees / slug))
+        images[slug] = image
+    return images
+
+
+def write_release(release: Release, folder: Path) -> Path:
+    """The files the deploy uploads (bundle plus env files, secrets at 0600), as they land on the host."""
+    for rel, data in release.files.items():
+        path = folder / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+        path.chmod(0o600 if rel in release.secret_files else (0o755 if rel.endswith(".sh") else 0o644))
+    return folder / COMPOSE_FILE
+
+
+def compose_doc(release: Release) -> dict:
+    return yaml.safe_load(release.files[COMPOSE_FILE])
