@@ -6,8 +6,8 @@ from pathlib import Path
 
 import yaml
 
-from generator.contract import bundle_services
 from generator.bundle.files import COMPOSE_FILE
+from generator.contract import bundle_services
 from provision.release import Release
 
 from .engine import Engine

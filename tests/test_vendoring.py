@@ -23,4 +23,3 @@ def test_every_vendored_file_is_marked_and_the_version_recorded():
         assert text.endswith(runtime_sources()[name].split("\n", 1)[1])  # the project's file follows unchanged
     recorded = tomllib.loads(tree["pyproject.toml"])["tool"]["fountain"]["runtime"]
     assert recorded == {"source": "generator/runtime", "version": version}
-
