@@ -1,3 +1,3 @@
-# Vendored from the FountainAI deploy project (generator/runtime/__init__.py), runtime bdd05587939d.
+# Vendored from the FountainAI deploy project (generator/runtime/__init__.py), runtime a30efae95295.
 # Do not edit it here: `fountain generate` overwrites it. Change it in the project and regenerate.
 """Runtime support shared by every generated service; copied verbatim into each service tree."""

@@ -1,4 +1,4 @@
-# Vendored from the FountainAI deploy project (generator/runtime/app.py), runtime bdd05587939d.
+# Vendored from the FountainAI deploy project (generator/runtime/app.py), runtime a30efae95295.
 # Do not edit it here: `fountain generate` overwrites it. Change it in the project and regenerate.
 """Assemble a service's FastAPI app: versioned routers, error handlers, health, deprecation headers."""
 
@@ -49,11 +49,28 @@ class DeprecationHeaders:
         await self.app(scope, receive, send_with_headers)
 
     def _successor(self, scope: Scope) -> str | None:
-        path = scope["path"]
+        path, root = scope["path"], scope.get("root_path", "")
+        if root and path.startswith(root + "/"):
+            path = path[len(root) :]  # Starlette keeps the root path in "path" and routes on the rest
         for prefix, successor in self.deprecated.items():
             if path == prefix or path.startswith(prefix + "/"):
                 return scope.get("root_path", "") + f"/{successor}"
         return None
+
+
+class GatewayPrefix:
+    """Serves /<service>/v1/x like /v1/x: the gateway forwards the whole path (its routes keep strip_path off)."""
+
+    def __init__(self, app: ASGIApp, prefix: str):
+        self.app = app
+        self.prefix = prefix
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path = scope.get("path", "")
+        if scope["type"] in ("http", "websocket") and not scope.get("root_path") and path.startswith(self.prefix + "/"):
+            # Starlette routes on the path minus the root path, and links (successor, OpenAPI servers) keep it.
+            scope = {**scope, "root_path": self.prefix}
+        await self.app(scope, receive, send)
 
 
 def build_app(
@@ -90,4 +107,5 @@ def build_app(
 
     if any(v.deprecated for v in versions):
         app.add_middleware(DeprecationHeaders, versions=versions)
+    app.add_middleware(GatewayPrefix, prefix=f"/{service}")
     return app

@@ -1,4 +1,4 @@
-# Vendored from the FountainAI deploy project (generator/runtime/auth.py), runtime bdd05587939d.
+# Vendored from the FountainAI deploy project (generator/runtime/auth.py), runtime a30efae95295.
 # Do not edit it here: `fountain generate` overwrites it. Change it in the project and regenerate.
 """API-key check for operations whose spec declares an apiKey security scheme."""
 

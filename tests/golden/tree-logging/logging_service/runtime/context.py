@@ -1,4 +1,4 @@
-# Vendored from the FountainAI deploy project (generator/runtime/context.py), runtime bdd05587939d.
+# Vendored from the FountainAI deploy project (generator/runtime/context.py), runtime a30efae95295.
 # Do not edit it here: `fountain generate` overwrites it. Change it in the project and regenerate.
 """What a hand-written handler in services/ receives: the request's database session and settings."""
 

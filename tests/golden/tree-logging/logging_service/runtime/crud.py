@@ -1,4 +1,4 @@
-# Vendored from the FountainAI deploy project (generator/runtime/crud.py), runtime bdd05587939d.
+# Vendored from the FountainAI deploy project (generator/runtime/crud.py), runtime a30efae95295.
 # Do not edit it here: `fountain generate` overwrites it. Change it in the project and regenerate.
 """Collection and item operations over one resource table: list, create, get, patch, put, delete.
 

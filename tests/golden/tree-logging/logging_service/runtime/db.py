@@ -1,4 +1,4 @@
-# Vendored from the FountainAI deploy project (generator/runtime/db.py), runtime bdd05587939d.
+# Vendored from the FountainAI deploy project (generator/runtime/db.py), runtime a30efae95295.
 # Do not edit it here: `fountain generate` overwrites it. Change it in the project and regenerate.
 """Database engine, per-request sessions, and Alembic migrations run at start-up."""
 

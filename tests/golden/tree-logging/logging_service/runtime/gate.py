@@ -1,4 +1,4 @@
-# Vendored from the FountainAI deploy project (generator/runtime/gate.py), runtime bdd05587939d.
+# Vendored from the FountainAI deploy project (generator/runtime/gate.py), runtime a30efae95295.
 # Do not edit it here: `fountain generate` overwrites it. Change it in the project and regenerate.
 """Request bodies checked against the spec's own JSON schema, before pydantic sees them.
 
