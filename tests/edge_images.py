@@ -93,7 +93,7 @@ def build_recipe(engine: Engine, name: str, base: str, tags: list[str]) -> str:
         with tempfile.TemporaryDirectory(prefix=f"fountain-edge-{name}-") as context:
             shutil.copytree(EDGE / name, context, dirs_exist_ok=True)
             (Path(context) / "proxy-ca.crt").write_bytes(ca)
-            engine.docker("build", "-q", "--build-arg", f"BASE={base}", "-t", image, context)
+            engine.docker("build", "-q", "--network", "host", "--build-arg", f"BASE={base}", "-t", image, context)
     for tag in tags:
         engine.docker("tag", image, tag)
     return image

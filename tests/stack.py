@@ -22,7 +22,8 @@ def build_service_images(engine: Engine, trees: Path, compose_doc: dict) -> dict
     for slug in bundle_services(compose_doc):
         image = compose_doc["services"][slug]["image"]
         if engine.docker("image", "inspect", image, check=False).returncode != 0:
-            engine.docker("build", "-q", "-t", image, str(trees / slug))
+            # The host network: a build needs no bridge (docker0 may be gone when another daemon stopped).
+            engine.docker("build", "-q", "--network", "host", "-t", image, str(trees / slug))
         images[slug] = image
     return images
 
