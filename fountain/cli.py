@@ -1,4 +1,4 @@
-"""fountain: generate FountainAI's services and bundle from OpenAPI specs, run them locally, deploy them over SSH."""
+"""fountain: FountainAI from OpenAPI specs to services, bundle and a deployed host."""
 
 from __future__ import annotations
 
@@ -15,8 +15,21 @@ from .console import console
 COMMANDS = (generate, check_bundle, dev, prepare, deploy, rollback, status)
 
 
+class _OneLineHelp(argparse.HelpFormatter):
+    """Help wide enough that every sub-command gets exactly one line."""
+
+    def __init__(self, prog: str):
+        super().__init__(prog, max_help_position=24, width=110)
+
+    def add_argument(self, action: argparse.Action) -> None:
+        super().add_argument(action)
+        # argparse measures sub-command names two columns left of where it prints them, so the longest wraps.
+        if isinstance(action, argparse._SubParsersAction):
+            self._action_max_length += 2
+
+
 def parser() -> argparse.ArgumentParser:
-    root = argparse.ArgumentParser(prog="fountain", description=__doc__)
+    root = argparse.ArgumentParser(prog="fountain", description=__doc__, formatter_class=_OneLineHelp)
     sub = root.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for command in COMMANDS:
         command.register(sub)

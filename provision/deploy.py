@@ -34,26 +34,29 @@ class StepFailed(DeployError):
         self.audit = audit
 
 
-Step = tuple[str, Callable[[], Outcome | None]]
-
-
 class _Runbook:
-    """Named steps run in order under the host's lock until one returns the Outcome."""
+    """The methods named in STEPS, run in that order under the host's lock until one returns an Outcome."""
 
     action = ""
+    STEPS: tuple[str, ...] = ()
 
     def __init__(self, ctx: HostContext):
         self.ctx = ctx
-        self.lock = Lock(ctx.host, ctx.layout, ctx.options.lock_ttl)
+        self.host_lock = Lock(ctx.host, ctx.layout, ctx.options.lock_ttl)
         self.release = "-"  # what the audit line names; set once known
+        self.current: str | None = None
+        self.bad: list[str] = []
 
-    def steps(self) -> list[Step]:
-        raise NotImplementedError
+    def steps(self) -> list[tuple[str, Callable[[], Outcome | None]]]:
+        return [(name, getattr(self, name)) for name in self.STEPS]
 
-    def take_lock(self) -> None:
-        self.lock.acquire()
-        if self.lock.stale_owner:
-            self.ctx.say(f"took over a stale lock held by {self.lock.stale_owner}")
+    def lock(self) -> None:
+        self.host_lock.acquire()
+        if self.host_lock.stale_owner:
+            self.ctx.say(f"took over a stale lock held by {self.host_lock.stale_owner}")
+
+    def migrate(self) -> None:
+        self.bad = self.ctx.migrate()
 
     def run(self) -> Outcome:
         step = "lock"
@@ -67,36 +70,22 @@ class _Runbook:
             raise AssertionError(f"{self.action}: the runbook ended without an outcome")  # a bug in the list
         except BaseException as error:
             # A refused lock touched nothing, and only the lock holder writes the audit log.
-            if self.lock.held:
+            if self.host_lock.held:
                 self.ctx.audit(self.action, self.release, getattr(error, "audit", f"failed:{step}"))
             raise
         finally:
-            if self.lock.held:
-                self.lock.release()
+            if self.host_lock.held:
+                self.host_lock.release()
 
 
 class _Deploy(_Runbook):
     action = "deploy"
+    STEPS = ("lock", "noop", "upload", "verify", "pull", "switch", "migrate", "health", "prune")
 
     def __init__(self, ctx: HostContext, release: Release):
         super().__init__(ctx)
         self.bundle, self.release = release, release.name
-        self.current: str | None = None
         self.incoming: str | None = None
-        self.bad: list[str] = []
-
-    def steps(self) -> list[Step]:
-        return [
-            ("lock", self.take_lock),
-            ("noop", self.noop),
-            ("upload", self.upload),
-            ("verify", self.verify),
-            ("pull", self.pull),
-            ("switch", self.switch),
-            ("migrate", self.migrate),
-            ("health", self.health),
-            ("prune", self.prune),
-        ]
 
     def noop(self) -> Outcome | None:
         # Read under the lock: until we hold it another deploy may move `current`.
@@ -138,9 +127,6 @@ class _Deploy(_Runbook):
         self.ctx.say(f"switching current to {self.release}")
         self.ctx.switch(self.release)
 
-    def migrate(self) -> None:
-        self.bad = self.ctx.migrate()
-
     def health(self) -> None:
         """Healthy, or back to the release that ran before (checked again), with the failing services' logs."""
         self.bad = self.bad or self.ctx.start_and_check(self.release)
@@ -169,21 +155,11 @@ class _Deploy(_Runbook):
 
 class _Rollback(_Runbook):
     action = "rollback"
+    STEPS = ("lock", "choose", "switch", "migrate", "health")
 
     def __init__(self, ctx: HostContext, to: str | None):
         super().__init__(ctx)
         self.to = to
-        self.current: str | None = None
-        self.bad: list[str] = []
-
-    def steps(self) -> list[Step]:
-        return [
-            ("lock", self.take_lock),
-            ("choose", self.choose),
-            ("switch", self.switch),
-            ("migrate", self.migrate),
-            ("health", self.health),
-        ]
 
     def choose(self) -> None:
         where = self.ctx.host.where
@@ -197,9 +173,6 @@ class _Rollback(_Runbook):
     def switch(self) -> None:
         self.ctx.say(f"switching current from {self.current} to {self.release}")
         self.ctx.switch(self.release)
-
-    def migrate(self) -> None:
-        self.bad = self.ctx.migrate()
 
     def health(self) -> Outcome:
         self.bad = self.bad or self.ctx.start_and_check(self.release)

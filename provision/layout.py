@@ -11,39 +11,26 @@ DEFAULT_ROOT = "/srv/fountainai"
 COMPLETE = ".complete"
 
 
+def _under_root(*parts: str) -> property:
+    return property(lambda self: posixpath.join(self.root, *parts))
+
+
 @dataclass(frozen=True)
 class Layout:
     root: str
 
-    @property
-    def releases(self) -> str:
-        return posixpath.join(self.root, "releases")
+    releases = _under_root("releases")
+    current = _under_root("current")
+    previous = _under_root("previous")
+    lock = _under_root("deploy.lock")
+    lock_owner = _under_root("deploy.lock", "owner")
+    audit = _under_root("audit.log")
 
     def release(self, name: str) -> str:
         return posixpath.join(self.releases, name)
 
     def incoming(self, name: str, token: str) -> str:
         return posixpath.join(self.releases, f".incoming-{name}-{token}")
-
-    @property
-    def current(self) -> str:
-        return posixpath.join(self.root, "current")
-
-    @property
-    def previous(self) -> str:
-        return posixpath.join(self.root, "previous")
-
-    @property
-    def lock(self) -> str:
-        return posixpath.join(self.root, "deploy.lock")
-
-    @property
-    def lock_owner(self) -> str:
-        return posixpath.join(self.lock, "owner")
-
-    @property
-    def audit(self) -> str:
-        return posixpath.join(self.root, "audit.log")
 
     def compose_file(self, release_dir: str) -> str:
         return posixpath.join(release_dir, "compose", "docker-compose.yml")
