@@ -10,6 +10,7 @@ from generator.bundle.files import COMPOSE_FILE
 from generator.contract import bundle_services
 from provision.release import Release
 
+from .conftest import PROJECT_SPECS, ROOT, run_fountain
 from .engine import Engine
 
 
@@ -26,6 +27,19 @@ def build_service_images(engine: Engine, trees: Path, compose_doc: dict) -> dict
             engine.docker("build", "-q", "--network", "host", "-t", image, str(trees / slug))
         images[slug] = image
     return images
+
+
+def generate_and_build(engine: Engine, out: Path, env: dict[str, str] | None = None) -> Path:
+    """`fountain generate` of the project's specs into out/ (trees and bundle), every service image built;
+    returns the bundle folder. The trees are the project's, so the tags equal the committed bundle's."""
+    done = run_fountain(
+        "generate", str(PROJECT_SPECS), "-o", str(out / "trees"), "--bundle", str(out / "bundle"), cwd=ROOT, env=env
+    )
+    if done.returncode != 0:
+        raise RuntimeError(done.stderr)
+    doc = yaml.safe_load((out / "bundle" / COMPOSE_FILE).read_text())
+    build_service_images(engine, out / "trees", doc)
+    return out / "bundle"
 
 
 def write_release(release: Release, folder: Path) -> Path:

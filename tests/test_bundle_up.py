@@ -23,9 +23,9 @@ import yaml
 from provision.envfiles import Secrets
 from provision.release import build_release
 
-from .conftest import PROJECT_SPECS, ROOT, run_fountain
+from .conftest import ROOT
 from .engine import Engine
-from .stack import build_service_images, compose_doc, write_release
+from .stack import compose_doc, generate_and_build, write_release
 
 PROJECT = "fountain-bundle-test"
 RATE_LIMIT_MINUTE = 100
@@ -63,14 +63,10 @@ class Stack:
 @pytest.fixture(scope="module")
 def stack(engine: Engine, edge, tmp_path_factory):
     out = tmp_path_factory.mktemp("bundle-up")
-    env = {"FOUNTAIN_RATE_LIMIT_MINUTE": str(RATE_LIMIT_MINUTE)}
-    done = run_fountain("generate", str(PROJECT_SPECS), "-o", str(out / "trees"), "--bundle", str(out / "bundle"),
-                        cwd=ROOT, env=env)  # fmt: skip
-    assert done.returncode == 0, done.stderr
-    bundle_doc = yaml.safe_load((out / "bundle" / "compose" / "docker-compose.yml").read_text())
-    build_service_images(engine, out / "trees", bundle_doc)
+    bundle = generate_and_build(engine, out, env={"FOUNTAIN_RATE_LIMIT_MINUTE": str(RATE_LIMIT_MINUTE)})
+    bundle_doc = yaml.safe_load((bundle / "compose" / "docker-compose.yml").read_text())
     services = [s for s in bundle_doc["services"] if "image" in bundle_doc["services"][s]]
-    release = build_release(out / "bundle", _secrets([s for s in services if s not in ("postgres", "kong")]))
+    release = build_release(bundle, _secrets([s for s in services if s not in ("postgres", "kong")]))
     stack = Stack(engine, write_release(release, out / "release"), compose_doc(release))
     stack.compose("down", "-v", "--remove-orphans", check=False)
     started = time.monotonic()
