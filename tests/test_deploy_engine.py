@@ -206,12 +206,15 @@ def test_a_service_that_exits_is_rolled_back(engine: Engine, host: Sshd, options
     )
 
 
-def test_upload_cut_off_midway_never_becomes_a_release(engine: Engine, host: Sshd, options: DeployOptions, releases):
+def test_upload_cut_off_midway_never_becomes_a_release(
+    engine: Engine, host: Sshd, options: DeployOptions, releases, tmp_path: Path
+):
     _ensure(options, releases["two"])
+    fresh = build_release(_bundle(tmp_path / "three"), _secrets("three"))  # not on the host yet: it is uploaded
     before = {s: c["id"] for s, c in _containers(engine).items()}
     host.cut_uploads_after(4000)
     with pytest.raises(DeployError, match="upload of .* failed|connection lost"):
-        deploy(options, releases["one"])
+        deploy(options, fresh)
     host.cut_uploads_after(None)
     releases_dir = Path(host.root) / "releases"
     assert list(releases_dir.glob(".incoming-*")), "the cut-off upload left its incoming folder"
