@@ -171,7 +171,7 @@ def render_service(service: Service) -> tuple[dict[str, str], dict[str, str]]:
             runtime=runtime_version(),
             runtime_source=SOURCE,
         ),
-        "Dockerfile": _render("Dockerfile.j2", service=service),
+        "Dockerfile": _render("Dockerfile.j2", service=service, runtime_pins=pins.RUNTIME),
         ".dockerignore": _render("dockerignore.j2"),
         "README.md": _render("README.md.j2", service=service),
         "alembic.ini": _render("alembic.ini.j2", service=service),

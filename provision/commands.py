@@ -141,6 +141,11 @@ def compose_up(compose_file: str, wait_seconds: int, *services: str, remove_orph
     return compose(compose_file, "up", "-d", *orphans, "--wait", "--wait-timeout", str(wait_seconds), *services)
 
 
+def compose_pull(compose_file: str) -> Argv:
+    # Tags are content hashes, so an image already on the host is that very build: pull only what is missing.
+    return compose(compose_file, "pull", "--policy", "missing")
+
+
 def compose_exec(compose_file: str, service: str, *argv: str) -> Argv:
     return compose(compose_file, "exec", "-T", service, *argv)
 

@@ -1,3 +1,3 @@
-# Vendored from the FountainAI deploy project (generator/runtime/__init__.py), runtime 04a7ded4dc84.
+# Vendored from the FountainAI deploy project (generator/runtime/__init__.py), runtime 5df15492f324.
 # Do not edit it here: `fountain generate` overwrites it. Change it in the project and regenerate.
 """Runtime support shared by every generated service; copied verbatim into each service tree."""

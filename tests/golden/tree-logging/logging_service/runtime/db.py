@@ -1,4 +1,4 @@
-# Vendored from the FountainAI deploy project (generator/runtime/db.py), runtime 04a7ded4dc84.
+# Vendored from the FountainAI deploy project (generator/runtime/db.py), runtime 5df15492f324.
 # Do not edit it here: `fountain generate` overwrites it. Change it in the project and regenerate.
 """Database engine, per-request sessions, and Alembic migrations run at start-up."""
 

@@ -1,4 +1,4 @@
-# Vendored from the FountainAI deploy project (generator/runtime/gate.py), runtime 04a7ded4dc84.
+# Vendored from the FountainAI deploy project (generator/runtime/gate.py), runtime 5df15492f324.
 # Do not edit it here: `fountain generate` overwrites it. Change it in the project and regenerate.
 """Request bodies checked against the spec's own JSON schema, before pydantic sees them.
 
