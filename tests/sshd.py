@@ -100,13 +100,15 @@ def start_sshd(compose_binary: str, with_docker: bool = True, docker_config: Pat
     user, created_user = deploy_user()
     work = Path(tempfile.mkdtemp(prefix="fountain-sshd-"))
     try:
-        return _start(compose_binary, with_docker, user, created_user, work)
+        return _start(compose_binary, with_docker, user, created_user, work, docker_config)
     except BaseException:
         _remove(work, user, created_user)
         raise
 
 
-def _start(compose_binary: str, with_docker: bool, user: str, created_user: bool, work: Path) -> Sshd:
+def _start(
+    compose_binary: str, with_docker: bool, user: str, created_user: bool, work: Path, docker_config: Path | None
+) -> Sshd:
     sshd = shutil.which("sshd") or "/usr/sbin/sshd"
     info = pwd.getpwnam(user)
     work.chmod(0o755)
