@@ -141,13 +141,27 @@ def compose_up(compose_file: str, wait_seconds: int, *services: str, remove_orph
     return compose(compose_file, "up", "-d", *orphans, "--wait", "--wait-timeout", str(wait_seconds), *services)
 
 
-def compose_migrate(compose_file: str, service: str) -> Argv:
-    """`alembic upgrade head` in a one-off container of the service's image and env (its DATABASE_URL).
+# The upgrade the service itself runs on start (MIGRATE_ON_START): its runtime's Database.migrate over the
+# migrations inside its installed package (the image holds no alembic.ini). The package comes as $1.
+_MIGRATE = (
+    "import importlib, sys; from pathlib import Path; p = sys.argv[1]; "
+    "settings = importlib.import_module(p + '.config').Settings(); "
+    "importlib.import_module(p + '.runtime.db').Database(settings.database_url)"
+    ".migrate(Path(importlib.import_module(p).__file__).parent / 'migrations')"
+)
+
+
+def compose_migrate(compose_file: str, service: str, package: str) -> Argv:
+    """The service's Alembic upgrade to head in a one-off container of its image and env (its DATABASE_URL).
 
     `--no-deps`: PostgreSQL is already up, and nothing of the new release may start before the switch.
-    It is the same upgrade the service runs on start (MIGRATE_ON_START), which then finds nothing to do.
     """
-    return compose(compose_file, "run", "--rm", "--no-deps", "-T", service, "alembic", "upgrade", "head")
+    return compose(compose_file, "run", "--rm", "--no-deps", "-T", service, "python", "-c", _MIGRATE, package)
+
+
+def compose_pull(compose_file: str) -> Argv:
+    # Tags are content hashes, so an image already on the host is that very build: pull only what is missing.
+    return compose(compose_file, "pull", "--policy", "missing")
 
 
 def compose_exec(compose_file: str, service: str, *argv: str) -> Argv:

@@ -129,7 +129,7 @@ class _Deploy(_Runbook):
 
     def pull(self) -> None:
         self.ctx.say("pulling images")
-        code, out, err = self.ctx.host.run(commands.compose(self._compose_file(), "pull"), check=False)
+        code, out, err = self.ctx.host.run(commands.compose_pull(self._compose_file()), check=False)
         if code != 0:
             last = (err or out).strip().splitlines()[-1:] or [f"exit {code}"]
             raise StepFailed(

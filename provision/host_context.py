@@ -11,7 +11,14 @@ from datetime import UTC, datetime
 
 import yaml
 
-from generator.contract import COMPOSE_FILE, DATABASE, INFRASTRUCTURE, INIT_SCRIPT_IN_CONTAINER, KONG_RUNTIME_CONFIG
+from generator.contract import (
+    COMPOSE_FILE,
+    DATABASE,
+    INFRASTRUCTURE,
+    INIT_SCRIPT_IN_CONTAINER,
+    KONG_RUNTIME_CONFIG,
+    bundle_services,
+)
 
 from . import commands
 from .connection import Host, Target, load_key
@@ -159,11 +166,9 @@ class HostContext:
         self.host.run(*commands.point(self.layout.current, name), commands.touch_complete(self.layout, name))
 
     def migrate(self, name: str) -> list[str]:
-        """PostgreSQL up (as release `name` declares it), then its init script again; [postgres] when that fails.
-
-        Idempotent: it adds the database of a new service, which the entrypoint alone does only on a
-        fresh volume. Passwords come from the container's env.
-        """
+        """PostgreSQL up (as release `name` declares it), then its init script again; [postgres] when that fails."""
+        # The script is idempotent and adds the database of a new service, which the entrypoint alone does
+        # only on a fresh volume. Passwords come from the container's env.
         compose_file = self.layout.compose_file(self.layout.release(name))
         self.host.run(
             commands.compose_up(compose_file, int(self.options.health_timeout), DATABASE, remove_orphans=False),
@@ -184,7 +189,9 @@ class HostContext:
     def upgrade_schema(self, name: str, service: str) -> str | None:
         """The service's migrations with release `name`'s image and env; None, or the last line of the failure."""
         compose_file = self.layout.compose_file(self.layout.release(name))
-        code, out, err = self.host.run(commands.compose_migrate(compose_file, service), check=False)
+        _, text, _ = self.host.run(commands.read_file(compose_file))
+        package = bundle_services(yaml.safe_load(text))[service]
+        code, out, err = self.host.run(commands.compose_migrate(compose_file, service, package), check=False)
         if code == 0:
             return None
         return ((err or out).strip().splitlines() or [f"exit {code}"])[-1]

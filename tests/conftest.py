@@ -60,3 +60,34 @@ def pytest_report_collectionfinish(config: pytest.Config) -> str | list[str]:
 
 
 _REASON = pytest.StashKey[str]()
+
+
+@pytest.fixture(scope="session")
+def engine():
+    """A running Docker engine with the Compose plugin (started here if none answers), else the test skips."""
+    from .engine import start_engine
+
+    found = start_engine()
+    if isinstance(found, str):
+        pytest.skip(f"no Docker engine: {found}")
+    return found
+
+
+def base_images(engine) -> dict[str, str]:
+    """The base images the bundle names, built locally at the registry's edge (cached by recipe hash)."""
+    import re
+
+    from generator.bundle.settings import BundleSettings
+
+    from .edge_images import edge_images
+
+    settings = BundleSettings()
+    dockerfile = (ROOT / "generator" / "templates" / "Dockerfile.j2").read_text()
+    python = re.search(r"^FROM (\S+)", dockerfile, re.M).group(1)
+    return edge_images(engine, python, settings.postgres_image, settings.kong_image)
+
+
+@pytest.fixture(scope="session")
+def edge(engine):
+    """base_images() once per session."""
+    return base_images(engine)

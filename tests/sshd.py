@@ -1,6 +1,7 @@
 """A real OpenSSH sshd on 127.0.0.1 for the provisioning tests and benchmark, with a non-root deploy user.
 
-The host's container engine is the only stand-in: tests/hostbin/docker, first on the deploy user's PATH.
+Behind it either the real Docker engine (`docker_config`: the deploy user joins the docker group, as on the
+host, and finds the Compose plugin there) or the stand-in tests/hostbin/docker, first on the deploy user's PATH.
 """
 
 from __future__ import annotations
@@ -94,18 +95,20 @@ class Sshd:
         _remove(self.workdir, self.user, self.created_user)
 
 
-def start_sshd(compose_binary: str, with_docker: bool = True) -> Sshd:
+def start_sshd(compose_binary: str, with_docker: bool = True, docker_config: Path | None = None) -> Sshd:
     """Start sshd on a free loopback port; returns once it accepts connections."""
     user, created_user = deploy_user()
     work = Path(tempfile.mkdtemp(prefix="fountain-sshd-"))
     try:
-        return _start(compose_binary, with_docker, user, created_user, work)
+        return _start(compose_binary, with_docker, user, created_user, work, docker_config)
     except BaseException:
         _remove(work, user, created_user)
         raise
 
 
-def _start(compose_binary: str, with_docker: bool, user: str, created_user: bool, work: Path) -> Sshd:
+def _start(
+    compose_binary: str, with_docker: bool, user: str, created_user: bool, work: Path, docker_config: Path | None
+) -> Sshd:
     sshd = shutil.which("sshd") or "/usr/sbin/sshd"
     info = pwd.getpwnam(user)
     work.chmod(0o755)
@@ -119,7 +122,9 @@ def _start(compose_binary: str, with_docker: bool, user: str, created_user: bool
     state.mkdir()
     # The system interpreter: the deploy user may not reach the one running the tests (under /root).
     python = "/usr/bin/python3" if Path("/usr/bin/python3").exists() else sys.executable
-    if with_docker:
+    if docker_config is not None:
+        subprocess.run(["usermod", "-aG", "docker", user], check=True)
+    elif with_docker:
         wrapper = bin_dir / "docker"
         wrapper.write_text(f'#!/bin/sh\nexec "{python}" "{HERE / "hostbin" / "docker"}" "$@"\n')
         wrapper.chmod(0o755)
@@ -132,6 +137,7 @@ def _start(compose_binary: str, with_docker: bool, user: str, created_user: bool
     env = (
         f"PATH={bin_dir}:/usr/local/bin:/usr/bin:/bin FAKE_DOCKER_STATE={state} "
         f"FAKE_DOCKER_COMPOSE_BINARY={compose_binary} FAKE_SFTP_CUT_FILE={work / 'sftp-cut-after'}"
+        + (f" DOCKER_CONFIG={docker_config}" if docker_config is not None else "")
     )
     sftp = bin_dir / "sftp-server"
     sftp.write_text(f'#!/bin/sh\nexec "{python}" "{HERE / "hostbin" / "sftp-server"}" "$@"\n')

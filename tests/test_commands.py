@@ -117,17 +117,9 @@ def test_compose_commands():
     assert commands.compose_exec(COMPOSE, "kong", "kong", "health") == [*base, "exec", "-T", "kong", "kong", "health"]
     assert commands.compose_logs(COMPOSE, "character", 20) == [*base, "logs", "--no-color", "--tail", "20", "character"]
     # The service's own image and env file, no other container started: PostgreSQL is already up.
-    assert commands.compose_migrate(COMPOSE, "character") == [
-        *base,
-        "run",
-        "--rm",
-        "--no-deps",
-        "-T",
-        "character",
-        "alembic",
-        "upgrade",
-        "head",
-    ]
+    argv = commands.compose_migrate(COMPOSE, "logging", "logging_service")
+    assert argv[: len(base) + 7] == [*base, "run", "--rm", "--no-deps", "-T", "logging", "python", "-c"]
+    assert argv[len(base) + 8 :] == ["logging_service"]  # the package reaches the script as sys.argv[1]
 
 
 def test_values_reach_the_shell_as_data(tmp_path):

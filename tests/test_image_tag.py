@@ -1,4 +1,4 @@
-"""The tag a service's workflow pushes is the tag the compose file names: the same content hash, two implementations."""
+"""The tag a service's workflow pushes is the tag the compose file names: one hashing module, shipped in the tree."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from pathlib import Path
 
 import yaml
 
+from generator.bundle import hashing
 from generator.bundle.hashing import content_hash
 from generator.generate import build
 
@@ -17,22 +18,22 @@ from .conftest import PROJECT_SPECS, ROOT
 def test_workflow_tag_equals_the_generators_hash(tmp_path: Path):
     result = build(PROJECT_SPECS, ROOT)
     tree = result.trees["character"]
+    # Same code, not a copy held equal: the shipped script is the generator's module, byte for byte.
+    assert tree[".github/content_hash.py"] == Path(hashing.__file__).read_text(encoding="utf-8")
     repo = tmp_path / "character"
     for rel, text in tree.items():
         (repo / rel).parent.mkdir(parents=True, exist_ok=True)
         (repo / rel).write_text(text)
+    (repo / "untracked.txt").write_text("a file git does not track is not part of the tree\n")
     git = ["git", "-c", "user.name=t", "-c", "user.email=t@example.invalid"]
     subprocess.run([*git, "init", "-q", str(repo)], check=True)
-    subprocess.run([*git, "-C", str(repo), "add", "-A"], check=True)
+    subprocess.run([*git, "-C", str(repo), "add", *tree], check=True)
     workflow = yaml.safe_load(tree[".github/workflows/ci.yml"])
-    step = next(s for s in workflow["jobs"]["image"]["steps"] if s.get("id") == "tag")
-    output = tmp_path / "github_output"
-    subprocess.run(
-        ["bash", "-e", "-c", step["run"]],
-        cwd=repo,
-        env={"GITHUB_OUTPUT": str(output), "PATH": f"{Path(sys.executable).parent}:/usr/bin:/bin"},
-        check=True,
-    )
-    assert output.read_text().strip() == f"tag={content_hash(tree)}"
+    push = workflow["jobs"]["push"]["steps"][-1]["run"]
+    assert "tag=$(python3 .github/content_hash.py)" in push
+    printed = subprocess.run(
+        [sys.executable, ".github/content_hash.py"], cwd=repo, capture_output=True, text=True, check=True
+    ).stdout.strip()
+    assert printed == content_hash(tree)
     compose = yaml.safe_load(result.bundle["compose/docker-compose.yml"])
-    assert compose["services"]["character"]["image"] == f"fountainai/character:{content_hash(tree)}"
+    assert compose["services"]["character"]["image"] == f"fountainai/character:{printed}"

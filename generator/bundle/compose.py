@@ -43,7 +43,7 @@ LABEL_SERVICE = "coach.fountain.service"
 LABEL_DATABASE = "coach.fountain.database"
 
 
-def _service(service: Service, image: str, memory_mb: int) -> dict[str, Any]:
+def _service(service: Service, image: str, memory_mb: int, settings: BundleSettings) -> dict[str, Any]:
     probe = f"import urllib.request; urllib.request.urlopen('http://127.0.0.1:{APP_PORT}/health', timeout=2)"
     return {
         "image": image,
@@ -52,7 +52,8 @@ def _service(service: Service, image: str, memory_mb: int) -> dict[str, Any]:
         "restart": RESTART,
         # DATABASE_URL and API_KEYS carry secrets, so they only ever come from the deploy's env file.
         "env_file": [env_file(service.slug)],
-        "environment": {"MIGRATE_ON_START": "true"},
+        # uvicorn trusts X-Forwarded-For/-Proto from loopback only; the gateway reaches us over the bundle network.
+        "environment": {"MIGRATE_ON_START": "true", "FORWARDED_ALLOW_IPS": str(settings.network_subnet)},
         "depends_on": {DATABASE: {"condition": "service_healthy"}},
         "healthcheck": {
             "test": ["CMD", "python", "-c", probe],
@@ -136,7 +137,13 @@ def compose_document(services: list[Service], tags: dict[str, str], settings: Bu
     containers: dict[str, Any] = {DATABASE: _postgres(settings)}
     for service in services:
         image = f"{settings.image_prefix}/{service.slug}:{tags[service.slug]}"
-        containers[service.slug] = _service(service, image, memory)
+        containers[service.slug] = _service(service, image, memory, settings)
     containers[ACME_STORE] = _acme_store(settings)
     containers[GATEWAY] = _kong(services, settings)
-    return {"name": settings.compose_project, "services": containers, "volumes": {"pgdata": {}, "acme": {}}}
+    network = {"ipam": {"config": [{"subnet": str(settings.network_subnet)}]}}
+    return {
+        "name": settings.compose_project,
+        "services": containers,
+        "networks": {"default": network},
+        "volumes": {"pgdata": {}, "acme": {}},
+    }

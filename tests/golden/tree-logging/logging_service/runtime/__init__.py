@@ -1,3 +1,3 @@
-# Vendored from the FountainAI deploy project (generator/runtime/__init__.py), runtime c1e48c1f9ec8.
+# Vendored from the FountainAI deploy project (generator/runtime/__init__.py), runtime de1df6bcbf66.
 # Do not edit it here: `fountain generate` overwrites it. Change it in the project and regenerate.
 """Runtime support shared by every generated service; copied verbatim into each service tree."""

@@ -1,4 +1,4 @@
-# Vendored from the FountainAI deploy project (generator/runtime/app.py), runtime c1e48c1f9ec8.
+# Vendored from the FountainAI deploy project (generator/runtime/app.py), runtime de1df6bcbf66.
 # Do not edit it here: `fountain generate` overwrites it. Change it in the project and regenerate.
 """Assemble a service's FastAPI app: versioned routers, error handlers, health, deprecation headers."""
 
@@ -52,13 +52,27 @@ class DeprecationHeaders:
 
     def _successor(self, scope: Scope) -> str | None:
         path, root = scope["path"], scope.get("root_path", "")
-        # Mounted under a prefix (fountain dev), the path still carries it; the versions do not.
-        if root and path.startswith(root):
-            path = path[len(root) :]
+        if root and path.startswith(root + "/"):
+            path = path[len(root) :]  # Starlette keeps the root path in "path" and routes on the rest
         for prefix, successor in self.deprecated.items():
             if path == prefix or path.startswith(prefix + "/"):
                 return scope.get("root_path", "") + f"/{successor}"
         return None
+
+
+class GatewayPrefix:
+    """Serves /<service>/v1/x like /v1/x: the gateway forwards the whole path (its routes keep strip_path off)."""
+
+    def __init__(self, app: ASGIApp, prefix: str):
+        self.app = app
+        self.prefix = prefix
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path = scope.get("path", "")
+        if scope["type"] in ("http", "websocket") and not scope.get("root_path") and path.startswith(self.prefix + "/"):
+            # Starlette routes on the path minus the root path, and links (successor, OpenAPI servers) keep it.
+            scope = {**scope, "root_path": self.prefix}
+        await self.app(scope, receive, send)
 
 
 def build_app(
@@ -97,6 +111,7 @@ def build_app(
     _serve_what_the_service_does(app, versions)
     if any(v.deprecated for v in versions):
         app.add_middleware(DeprecationHeaders, versions=versions)
+    app.add_middleware(GatewayPrefix, prefix=f"/{service}")
     return app
 
 

@@ -1,4 +1,4 @@
-# Vendored from the FountainAI deploy project (generator/runtime/auth.py), runtime c1e48c1f9ec8.
+# Vendored from the FountainAI deploy project (generator/runtime/auth.py), runtime de1df6bcbf66.
 # Do not edit it here: `fountain generate` overwrites it. Change it in the project and regenerate.
 """API-key check for operations whose spec declares an apiKey security scheme."""
 

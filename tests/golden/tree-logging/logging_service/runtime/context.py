@@ -1,4 +1,4 @@
-# Vendored from the FountainAI deploy project (generator/runtime/context.py), runtime c1e48c1f9ec8.
+# Vendored from the FountainAI deploy project (generator/runtime/context.py), runtime de1df6bcbf66.
 # Do not edit it here: `fountain generate` overwrites it. Change it in the project and regenerate.
 """What a hand-written handler in services/ receives: the request's database session and settings."""
 

@@ -1,4 +1,4 @@
-# Vendored from the FountainAI deploy project (generator/runtime/db.py), runtime c1e48c1f9ec8.
+# Vendored from the FountainAI deploy project (generator/runtime/db.py), runtime de1df6bcbf66.
 # Do not edit it here: `fountain generate` overwrites it. Change it in the project and regenerate.
 """Database engine, per-request sessions, and Alembic migrations run at start-up."""
 
