@@ -1,4 +1,4 @@
-# Vendored from the FountainAI deploy project (generator/runtime/columns.py), runtime e0b2a282fdb6.
+# Vendored from the FountainAI deploy project (generator/runtime/columns.py), runtime fb83645acfd8.
 # Do not edit it here: `fountain generate` overwrites it. Change it in the project and regenerate.
 """Column types of the resource tables, and the one function that declares a resource's table.
 

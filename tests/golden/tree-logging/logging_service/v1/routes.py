@@ -6,9 +6,12 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query
 
 from .. import tables
+from ..handlers import domain
+from ..runtime import hooks
 from ..runtime.auth import require_api_key
 from ..runtime.context import ContextDep
 from ..runtime.crud import Collection, Filter
+from ..runtime.db import commits
 from ..runtime.errors import error_mapping
 from ..runtime.gate import body_gate
 from .models import LogEntry, LogEntryRequest, LogsSearchGetParametersQuery, LogsSearchGetResponse, StandardError
@@ -57,12 +60,14 @@ LOGS = Collection(
     message="message",
     details="details",
 )
+@commits
 def create_log_entry(
     ctx: ContextDep,
     body: LogEntryRequest,
 ) -> Any:
     """Store a log entry"""
-    return LOGS.create(ctx.session, body.model_dump(mode="json", by_alias=True, exclude_unset=True))
+    data = hooks.before(domain, "create_logs", ctx, body.model_dump(mode="json", by_alias=True, exclude_unset=True))
+    return hooks.after(domain, "create_logs", ctx, LOGS.create(ctx.session, data))
 
 
 @router.get(
@@ -89,6 +94,7 @@ def create_log_entry(
     message="message",
     details="details",
 )
+@commits
 def search_logs(
     ctx: ContextDep,
     query: Annotated[LogsSearchGetParametersQuery, Query()],
