@@ -24,7 +24,9 @@ LOGS = Collection(
     id_field="logId",
     filters=(
         Filter("level", "level", "eq", None),
+        Filter("method", "method", "eq", None),
         Filter("service", "service", "eq", None),
+        Filter("status", "status", "eq", None),
     ),
     sort_param=None,
     sort_fields=(),
@@ -66,6 +68,16 @@ def create_log_entry(
     body: LogEntryRequest,
 ) -> Any:
     """Store a log entry"""
+    if hasattr(domain, "create_log_entry"):
+        # The domain module replaces this operation's generated CRUD.
+        return hooks.operation(
+            domain,
+            "create_log_entry",
+            "createLogEntry",
+            "services/logging/domain.py",
+            ctx,
+            body=body,
+        )
     data = hooks.before(domain, "create_logs", ctx, body.model_dump(mode="json", by_alias=True, exclude_unset=True))
     return hooks.after(domain, "create_logs", ctx, LOGS.create(ctx.session, data))
 
@@ -100,4 +112,14 @@ def search_logs(
     query: Annotated[LogsSearchGetParametersQuery, Query()],
 ) -> Any:
     """Search log entries"""
+    if hasattr(domain, "search_logs"):
+        # The domain module replaces this operation's generated CRUD.
+        return hooks.operation(
+            domain,
+            "search_logs",
+            "searchLogs",
+            "services/logging/domain.py",
+            ctx,
+            query=query,
+        )
     return LOGS.list(ctx.session, query.model_dump(mode="json", by_alias=True))
