@@ -13,6 +13,9 @@ Raise runtime.errors.Invalid for the documented 400, runtime.errors.DomainError 
 
 from typing import Any
 
+from sqlalchemy import select
+
+from character import tables
 from character.runtime.context import Context
 from character.v1.models import CharactersScriptsScriptIdGetResponse
 
@@ -23,5 +26,13 @@ def list_characters_by_script(
     *,
     script_id: int,
 ) -> CharactersScriptsScriptIdGetResponse | dict[str, Any]:
-    """listCharactersByScript: GET /characters/scripts/{scriptId}: Retrieve the characters of a script"""
-    raise NotImplementedError
+    """listCharactersByScript: GET /characters/scripts/{scriptId}: the script's characters in sequence order."""
+    characters = tables.characters
+    if not 0 < script_id <= 2**63 - 1:
+        return []
+    statement = (
+        select(characters)
+        .where(characters.c.scriptId == script_id)
+        .order_by(characters.c.sequenceNumber.asc().nulls_last(), characters.c.characterId)
+    )
+    return [{k: v for k, v in row._mapping.items() if v is not None} for row in ctx.session.execute(statement)]
