@@ -19,11 +19,39 @@ def register(sub: argparse._SubParsersAction) -> None:
     dev.set_defaults(func=run)
 
 
+def port_holder(host: str, port: int) -> str | None:
+    """None when host:port can be bound, else who holds it ("pid 123 (python3 -m http.server)")."""
+    import socket
+
+    import psutil
+
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
+        # uvicorn sets SO_REUSEADDR too, so a port only in TIME_WAIT does not count as taken.
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+            return None
+        except OSError as error:
+            reason = error.strerror or str(error)
+    for conn in psutil.net_connections(kind="inet"):
+        if conn.status == psutil.CONN_LISTEN and conn.laddr and conn.laddr.port == port and conn.pid:
+            try:
+                process = psutil.Process(conn.pid)
+                return f"pid {conn.pid} ({' '.join(process.cmdline()) or process.name()})"
+            except psutil.Error:
+                return f"pid {conn.pid}"
+    return f"another process ({reason}; run as its owner or root to see which)"
+
+
 def run(args: argparse.Namespace) -> int:
     import uvicorn
 
     from generator.dev import build_dev_app, dev_api_key, prefix
 
+    holder = port_holder(args.host, args.port)
+    if holder is not None:
+        console.print(f"[red]error[/] {args.host}:{args.port} is in use by {holder}; stop it or pass --port")
+        return 2
     result = generate_with_progress(args.path, args.output, check=False)
     report(result)
     state = Path(".fountain/dev")

@@ -11,6 +11,8 @@ from pathlib import Path
 from provision import DeployError, DeployOptions
 from provision.connection import Target
 from provision.layout import DEFAULT_ROOT
+from provision.lightsail import host_keys
+from provision.registry import Credentials
 
 
 def add_host_arguments(parser: argparse.ArgumentParser) -> None:
@@ -22,6 +24,8 @@ def add_host_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--secrets-stdin", action="store_true", help="read {ssh_private_key, secrets} JSON on stdin")
     parser.add_argument("--known-hosts", type=Path, default=Path.home() / ".ssh" / "known_hosts")
     parser.add_argument("--accept-new-host-key", action="store_true", help="trust a host seen for the first time")
+    parser.add_argument("--lightsail-instance", help="pin the host key Lightsail reports for this instance")
+    parser.add_argument("--lightsail-region", help="AWS region of --lightsail-instance (else the AWS default)")
     parser.add_argument("--keep", type=int, default=5, help="releases kept on the host")
     parser.add_argument("--lock-ttl", type=float, default=900, help="seconds after which a lock is stale")
     parser.add_argument("--health-timeout", type=float, default=120, help="seconds to wait for healthy services")
@@ -54,7 +58,21 @@ def deploy_options(args: argparse.Namespace, given: dict) -> DeployOptions:
     key = given.get("ssh_private_key") or (private_file(args.identity) if args.identity else None)
     if not key:
         raise DeployError("no SSH key: pass --identity FILE or ssh_private_key in the --secrets-stdin JSON")
-    target = Target(args.host, args.user, args.port, args.known_hosts, args.accept_new_host_key)
+    pinned = (
+        host_keys(args.lightsail_instance, args.lightsail_region, args.wait_ready) if args.lightsail_instance else ()
+    )
+    target = Target(args.host, args.user, args.port, args.known_hosts, args.accept_new_host_key, host_keys=pinned)
+    registry = given.get("registry")
     return DeployOptions(
-        target, key, args.root, args.keep, args.lock_ttl, args.health_timeout, args.min_free_mb, args.wait_ready
+        target,
+        key,
+        args.root,
+        args.keep,
+        args.lock_ttl,
+        args.health_timeout,
+        args.min_free_mb,
+        args.wait_ready,
+        # {"username", "password"} in the stdin JSON: wait for the images and log the host in.
+        registry=Credentials(str(registry["username"]), str(registry["password"])) if registry else None,
+        image_timeout=getattr(args, "image_timeout", 600),
     )

@@ -12,7 +12,7 @@ from .examples import minimal_instance
 from .model import ApiVersion, Crud, DocumentedResponse, ErrorShape, Filter, Operation, Param
 from .naming import singular, snake
 from .schema_tables import body_schema, envelope, item_schema, resource_table
-from .validate import METHODS, resolve
+from .validate import IGNORED_HEADERS, METHODS, resolve
 
 _SCALAR = {"integer": "int", "number": "float", "string": "str", "boolean": "bool"}
 _SORT_PARAMS = ("sortBy", "sort", "orderBy", "sort_by", "order_by")
@@ -50,11 +50,29 @@ class Analysis:
                     raw.append((path, method, item))
         crud = self._crud_map([(p, m) for p, m, _ in raw])
         ops = [self._operation(path, method, item, crud.get((path, method))) for path, method, item in raw]
+        self._warn_unused_schemes(ops)
         ids = [op.operation_id for op in ops]
         for op in ops:
             if ids.count(op.operation_id) > 1:
                 raise SpecError(self.file, f"operationId {op.operation_id!r} is used twice", at=op.pointer)
         return ops
+
+    def _warn_unused_schemes(self, ops: list[Operation]) -> None:
+        """A scheme declared but applied nowhere usually means the author forgot `security`."""
+        used: set[str] = set()
+        for requirement in self.spec.get("security") or []:
+            used |= set(requirement)
+        for item in (self.spec.get("paths") or {}).values():
+            for method in METHODS:
+                for requirement in (item.get(method) or {}).get("security") or []:
+                    used |= set(requirement)
+        public = [op.operation_id for op in ops if op.api_key_header is None]
+        for name in (self.spec.get("components") or {}).get("securitySchemes") or {}:
+            if name not in used and public:
+                self.warn(
+                    pointer("components", "securitySchemes", name),
+                    f"declared but applied to no operation; these operations stay public: {', '.join(public)}",
+                )
 
     def _operation(self, path: str, method: str, item: dict[str, Any], crud: Crud | None) -> Operation:
         op = item[method]
@@ -65,6 +83,7 @@ class Analysis:
         params = self._params(item, op, at)
         path_params = tuple(p for p in params if p.location == "path")
         query_params = tuple(p for p in params if p.location == "query")
+        header_params = tuple(p for p in params if p.location == "header")
         query_model = self.classes.get(at + "#query") if query_params else None
         body_model, body_required, body_pointer, body_example = self._body(op, at)
         responses = self._responses(op, at)
@@ -74,13 +93,14 @@ class Analysis:
             raise SpecError(self.file, "documents no 2xx response", at=pointer("paths", path, method, "responses"))
         success_status = int(success[0])
         success_model = next(r.model for r in responses if r.status == success[0])
+        success_media = self._success_media(op, success[0])
         documents_4xx = any(s.startswith("4") for s in statuses)
         validation_status = 400 if "400" in statuses else 422
         path_status = 400 if "400" in statuses else (404 if "404" in statuses else 422)
         if not documents_4xx:
             self.warn(at, f"documents no 4xx response; a malformed request to {operation_id} gets an undocumented 422")
         security = op.get("security", self.spec.get("security")) or []
-        header = self._api_key_header(security)
+        header, scheme = self._api_key_header(security)
         if header and "401" not in statuses:
             self.warn(at, "requires an API key but documents no 401; a request without one gets an undocumented 401")
         if crud is not None and crud.kind in ("get", "patch", "put", "delete") and "404" not in statuses:
@@ -109,8 +129,11 @@ class Analysis:
             not_found_status=404,
             error_shape=self._error_shape(op, responses, at),
             api_key_header=header,
+            api_key_scheme=scheme,
+            header_params=header_params,
+            success_media=success_media,
             crud=crud
-            if self._crud_fits(crud, path_params, body_model, at) and self._fills_response(crud, op, at)
+            if self._crud_fits(crud, path_params, body_model, success_media, at) and self._fills_response(crud, op, at)
             else None,
             documents_4xx=documents_4xx,
         )
@@ -119,6 +142,8 @@ class Analysis:
         merged: dict[tuple[str, str], dict[str, Any]] = {}
         for raw in (*(item.get("parameters") or ()), *(op.get("parameters") or ())):
             param = resolve(self.spec, raw)
+            if param["in"] == "header" and param["name"].lower() in IGNORED_HEADERS:
+                continue
             merged[(param["name"], param["in"])] = param
         params = []
         for (name, location), param in merged.items():
@@ -152,6 +177,14 @@ class Analysis:
         schema = media["schema"]
         model = self.model_for(schema_at, schema) or "dict[str, Any]"
         return model, bool(body.get("required")), schema_at, minimal_instance(self.spec, schema)
+
+    def _success_media(self, op: dict[str, Any], status: str) -> str:
+        """JSON when the success response offers it (or no body), else its first text/* type."""
+        response = resolve(self.spec, op["responses"][_status_key(op, status)])
+        content = response.get("content") or {}
+        if not content or "application/json" in content:
+            return "application/json"
+        return next(iter(content))
 
     def _responses(self, op: dict[str, Any], at: str) -> tuple[DocumentedResponse, ...]:
         out = []
@@ -196,14 +229,15 @@ class Analysis:
             return ErrorShape(response.model, code, code_is_int, message, details)
         return ErrorShape(None, "errorCode", False, "message", "details")
 
-    def _api_key_header(self, security: list[dict[str, Any]]) -> str | None:
+    def _api_key_header(self, security: list[dict[str, Any]]) -> tuple[str | None, str | None]:
+        """(header, scheme name) of the first apiKey scheme the operation requires."""
         schemes = (self.spec.get("components") or {}).get("securitySchemes") or {}
         for requirement in security:
             for name in requirement:
                 scheme = resolve(self.spec, schemes.get(name) or {})
                 if scheme.get("type") == "apiKey":
-                    return scheme["name"]
-        return None
+                    return scheme["name"], name
+        return None, None
 
     # -- CRUD resources ---------------------------------------------------------------------------
 
@@ -377,8 +411,13 @@ class Analysis:
             return False
         return True
 
-    def _crud_fits(self, crud: Crud | None, path_params: tuple[Param, ...], body_model: str | None, at: str) -> bool:
+    def _crud_fits(
+        self, crud: Crud | None, path_params: tuple[Param, ...], body_model: str | None, media: str, at: str
+    ) -> bool:
         if crud is None:
+            return False
+        if media != "application/json":
+            self.warn(at, f"the success response is {media}, not a JSON resource; left as a stub")
             return False
         wanted = {crud.parent, crud.item_param if crud.kind in ("get", "patch", "put", "delete") else None} - {None}
         if {p.name for p in path_params} != wanted or any(p.py_type != "int" for p in path_params):

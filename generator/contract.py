@@ -5,11 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 from .bundle.compose import (
+    ACME_STORE,
+    ACME_STORE_PORT,
     APP_PORT,
     DATABASE,
     GATEWAY,
     INFRASTRUCTURE,
     INIT_SCRIPT_IN_CONTAINER,
+    KONG_RUNTIME_CONFIG,
     LABEL_DATABASE,
     LABEL_SERVICE,
     env_file,
@@ -21,6 +24,8 @@ from .bundle.postgres_init import password_variable
 from .bundle.settings import BundleSettings, load_settings
 
 __all__ = [
+    "ACME_STORE",
+    "ACME_STORE_PORT",
     "APP_PORT",
     "BUNDLE_FILES",
     "COMPOSE_FILE",
@@ -30,6 +35,7 @@ __all__ = [
     "INIT_SCRIPT_FILE",
     "INIT_SCRIPT_IN_CONTAINER",
     "KONG_FILE",
+    "KONG_RUNTIME_CONFIG",
     "BundleSettings",
     "bundle_services",
     "content_hash",

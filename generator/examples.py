@@ -2,9 +2,36 @@
 
 from __future__ import annotations
 
+import random
+import re
 from typing import Any
 
+import rstr
+
 from .validate import resolve
+
+# One valid value per string format the validators check (JSON Schema 2020-12 section 7.3, OpenAPI 3.x).
+_FORMATS = {
+    "uri": "https://example.com/x",
+    "url": "https://example.com/x",
+    "uri-reference": "/x",
+    "iri": "https://example.com/x",
+    "iri-reference": "/x",
+    "email": "x@example.com",
+    "idn-email": "x@example.com",
+    "hostname": "example.com",
+    "idn-hostname": "example.com",
+    "ipv4": "192.0.2.1",
+    "ipv6": "2001:db8::1",
+    "date": "2024-01-01",
+    "date-time": "2024-01-01T00:00:00Z",
+    "time": "00:00:00Z",
+    "duration": "P1D",
+    "uuid": "00000000-0000-4000-8000-000000000000",
+    "byte": "eA==",
+    "json-pointer": "/x",
+    "regex": "x",
+}
 
 
 def minimal_instance(spec: dict[str, Any], schema: Any, depth: int = 0) -> Any:
@@ -43,5 +70,21 @@ def minimal_instance(spec: dict[str, Any], schema: Any, depth: int = 0) -> Any:
     if kind == "boolean":
         return True
     if kind == "string":
-        return "x" * max(1, schema.get("minLength", 1))
+        return _string(schema)
     return None
+
+
+def _string(schema: dict[str, Any]) -> str:
+    """A string that meets the schema's format, pattern and length, the same one on every run."""
+    low, high = schema.get("minLength", 1), schema.get("maxLength")
+    if schema.get("format") in _FORMATS:
+        return _FORMATS[schema["format"]]
+    pattern = schema.get("pattern")
+    if isinstance(pattern, str):
+        # rstr builds a match from the regex; a seeded generator keeps the output deterministic.
+        generator = rstr.Rstr(random.Random(0))
+        for _ in range(50):
+            candidate = generator.xeger(pattern)
+            if re.search(pattern, candidate) and len(candidate) >= low and (high is None or len(candidate) <= high):
+                return candidate
+    return "x" * max(1, low)

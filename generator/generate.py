@@ -25,6 +25,11 @@ class Result:
     differences: list[str] = field(default_factory=list)
     trees: dict[str, dict[str, str]] = field(default_factory=dict)
     bundle: dict[str, str] = field(default_factory=dict)
+    handlers: Path = Path("services")
+
+    def stub_file(self, stub: str) -> Path:
+        """Where a new stub (named services/<slug>/... in the trees) lives on disk."""
+        return self.handlers / Path(stub).relative_to("services")
 
 
 def build(
@@ -32,13 +37,17 @@ def build(
     project_root: Path,
     progress: Progress | None = None,
     settings: BundleSettings | None = None,
+    handlers_dir: Path | None = None,
     *,
     allow_destructive: bool = False,
 ) -> Result:
-    """Everything in memory: load, render, merge hand-written handlers, format, bundle. Writes nothing."""
+    """Everything in memory: load, render, merge hand-written handlers, format, bundle. Writes nothing.
+
+    Hand-written handlers live in handlers_dir/<slug>/ (default: the project's services/).
+    """
     settings = settings or load_settings()
     services = load_services(path, progress)
-    result = Result(services)
+    result = Result(services, handlers=handlers_dir or project_root / "services")
     trees: dict[str, dict[str, str]] = {}
     keep: dict[str, set[str]] = {}
     stub_locations: dict[str, dict[str, str]] = {}
@@ -47,7 +56,7 @@ def build(
         if progress:
             progress(f"{service.slug}: render")
         files, stubs = render_service(service)
-        written = existing_files(project_root / "services" / service.slug)
+        written = existing_files(result.handlers / service.slug)
         keep[service.slug] = set()
         stub_locations[service.slug] = {}
         for rel, data in written.items():
@@ -110,35 +119,41 @@ def _check_signatures(service: Service, root: Path, files: dict[str, str], kept:
 
 def generate(
     path: Path,
-    out_dir: Path,
+    out_dir: Path | None,
     *,
     project_root: Path,
     bundle_dir: Path | None = None,
     check: bool = False,
     progress: Progress | None = None,
     settings: BundleSettings | None = None,
+    handlers_dir: Path | None = None,
     allow_destructive: bool = False,
 ) -> Result:
-    """Generate every service into out_dir/<slug> and the bundle into bundle_dir; check mode only lists differences."""
-    result = build(path, project_root, progress, settings, allow_destructive=allow_destructive)
+    """Generate every service into out_dir/<slug> and the bundle into bundle_dir; check mode only lists differences.
+
+    In check mode out_dir may be None: then only what a project commits (bundle, stubs) is compared.
+    """
+    if out_dir is None and not check:
+        raise ValueError("out_dir is required unless check is set")
+    result = build(path, project_root, progress, settings, handlers_dir, allow_destructive=allow_destructive)
     clash = {s.slug for s in result.services} & {Path(rel).parts[0] for rel in result.bundle}
-    if bundle_dir is not None and bundle_dir.resolve() == out_dir.resolve() and clash:
+    if bundle_dir is not None and out_dir is not None and bundle_dir.resolve() == out_dir.resolve() and clash:
         raise SpecError(out_dir, f"service {sorted(clash)[0]!r} and the bundle's folder of that name would collide")
     if bundle_dir is not None:
         if check:
             result.differences.extend(diff_files(bundle_dir, result.bundle))
         else:
             write_files(bundle_dir, result.bundle)
-    for slug, files in result.trees.items():
+    for slug, files in result.trees.items() if out_dir is not None else ():
         if check:
             result.differences.extend(diff_tree(out_dir / slug, files))
         else:
             write_tree(out_dir / slug, files)
     for stub in result.new_stubs:
         if check:
-            result.differences.append(f"{project_root / stub} (missing)")
+            result.differences.append(f"{result.stub_file(stub)} (missing)")
         else:
             slug = Path(stub).parts[1]
             service = next(s for s in result.services if s.slug == slug)
-            write_new_file(project_root / stub, result.trees[slug][handler_tree_path(service, stub)])
+            write_new_file(result.stub_file(stub), result.trees[slug][handler_tree_path(service, stub)])
     return result

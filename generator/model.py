@@ -23,7 +23,7 @@ class ErrorShape:
 @dataclass(frozen=True)
 class Param:
     name: str
-    location: Literal["path", "query"]
+    location: Literal["path", "query", "header"]
     required: bool
     py_type: str
     ident: str
@@ -129,6 +129,9 @@ class Operation:
     api_key_header: str | None
     crud: Crud | None
     documents_4xx: bool
+    api_key_scheme: str | None = None
+    header_params: tuple[Param, ...] = ()
+    success_media: str = "application/json"
 
     @property
     def is_stub(self) -> bool:

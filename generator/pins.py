@@ -9,6 +9,10 @@ RUNTIME = (
     "alembic==1.20.1",
     "psycopg[binary]==3.3.9",
     "openapi-schema-validator==0.9.0",
+    # Swagger UI's assets for /docs, served by the service itself (no CDN).
+    "fastapi-offline==1.7.7",
+    # datamodel-code-generator types `format: email` as pydantic's EmailStr, which needs it.
+    "email-validator==2.4.0",
 )
 TEST = (
     "pytest==9.2.0",

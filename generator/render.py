@@ -79,6 +79,7 @@ def _routes(service: Service, version: ApiVersion) -> str:
         "routes.py.j2",
         service=service,
         version=version,
+        operations=sorted(version.operations, key=_route_order),
         collections=collections,
         tables=bool(collections),
         read_only={t.name: t.read_only for t in version.tables},
@@ -93,6 +94,11 @@ def _routes(service: Service, version: ApiVersion) -> str:
     return source.replace(star, explicit)
 
 
+def _route_order(op: Operation) -> tuple[bool, ...]:
+    """Literal segments before templated ones, as OpenAPI matches paths; Starlette tries routes in order."""
+    return tuple("{" in segment for segment in op.path.strip("/").split("/"))
+
+
 def _test_data(service: Service, version: ApiVersion) -> tuple[list[dict], list[dict]]:
     operations = []
     by_table: dict[str, dict[str, Any]] = {}
@@ -104,6 +110,7 @@ def _test_data(service: Service, version: ApiVersion) -> tuple[list[dict], list[
             "path": op.path,
             "path_params": [p.name for p in op.path_params],
             "query": {p.name: p.example for p in op.query_params if p.required},
+            "headers": {p.name: str(p.example) for p in op.header_params if p.required},
             "api_key_header": op.api_key_header,
             "has_body": op.body_pointer is not None,
             "body_example": op.body_example if op.body_pointer else None,

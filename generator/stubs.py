@@ -58,7 +58,11 @@ def stub_spec(service: Service, version: ApiVersion, op: Operation) -> StubSpec:
         args.append(("query", op.query_model))
     if op.body_model:
         args.append(("body", op.body_model + ("" if op.body_required else " | None")))
-    returns = f"{op.success_model} | dict[str, Any]" if op.success_model else "None"
+    args += [(p.ident, p.py_type if p.required else f"{p.py_type} | None") for p in op.header_params]
+    if op.success_media != "application/json":
+        returns = "str"
+    else:
+        returns = f"{op.success_model} | dict[str, Any]" if op.success_model else "None"
     text = f"{op.func}({', '.join(f'{n}: {t}' for n, t in args)}) -> {returns}"
     digest = hashlib.sha256(text.encode()).hexdigest()[:16]
     names = {op.query_model, op.body_model, op.success_model} - {None}

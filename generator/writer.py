@@ -8,7 +8,7 @@ import tempfile
 from pathlib import Path
 
 # Left behind by running a tree's tests or app; not part of what the generator owns.
-_IGNORED_PARTS = {"__pycache__", ".pytest_cache", ".ruff_cache", ".hypothesis", ".venv"}
+_IGNORED_PARTS = {"__pycache__", ".pytest_cache", ".ruff_cache", ".hypothesis", ".schemathesis", ".venv"}
 _IGNORED_SUFFIXES = (".db", ".pyc", ".egg-info")
 
 

@@ -3,7 +3,13 @@
 import sys
 from pathlib import Path
 
-from pulumi_policy import EnforcementLevel, PolicyConfigSchema, PolicyPack, ResourceValidationPolicy
+from pulumi_policy import (
+    EnforcementLevel,
+    PolicyConfigSchema,
+    PolicyPack,
+    ResourceValidationPolicy,
+    StackValidationPolicy,
+)
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -33,9 +39,22 @@ RULES = [
     ("no-secret-on-command-lines", "command:local:Command",
      "The deploy command line holds no key or password; secrets go on stdin.", None),
 ]  # fmt: skip
+
+
+def _stack_check(args, report_violation):
+    for problem in policies.stack_problems((r.resource_type, r.props) for r in args.resources):
+        report_violation(problem)
+
+
 POLICIES = [
     ResourceValidationPolicy(name=name, description=text, validate=_validator(kind), config_schema=schema)
     for name, kind, text, schema in RULES
+] + [
+    StackValidationPolicy(
+        name="host-has-firewall",
+        description="Every Lightsail instance has its InstancePublicPorts (else Lightsail's defaults apply).",
+        validate=_stack_check,
+    )
 ]
 
 if __name__ == "__main__":  # the CLI runs the pack as a program; PolicyPack serves until it is stopped

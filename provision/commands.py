@@ -29,6 +29,11 @@ def whoami() -> Argv:
     return ["id", "-un"]
 
 
+def registry_login(username: str, server: str) -> Argv:
+    """`docker login` reading the password from stdin, so it is on no command line."""
+    return ["docker", "login", "--username", username, "--password-stdin", server]
+
+
 def make_layout(layout: Layout) -> list[Argv]:
     return [["mkdir", "-p", layout.releases], ["chmod", "750", layout.root, layout.releases]]
 
@@ -138,6 +143,22 @@ def compose_up(compose_file: str, wait_seconds: int, *services: str, remove_orph
 
 def compose_exec(compose_file: str, service: str, *argv: str) -> Argv:
     return compose(compose_file, "exec", "-T", service, *argv)
+
+
+def http_status(method: str, url: str, *, headers_on_stdin: bool = False) -> Argv:
+    """curl printing only the status code; extra headers (a key) read from stdin, not from argv."""
+    return [
+        "curl",
+        "-s",
+        "-o",
+        "/dev/null",
+        "-w",
+        "%{http_code}",
+        "-X",
+        method,
+        *(["-H", "@-"] if headers_on_stdin else []),
+        url,
+    ]
 
 
 def compose_logs(compose_file: str, service: str, lines: int) -> Argv:

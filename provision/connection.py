@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import logging
 import shlex
 from dataclasses import dataclass
 from pathlib import Path
@@ -11,7 +12,12 @@ import paramiko
 from fabric import Connection
 from invoke.exceptions import UnexpectedExit
 
+from . import known_hosts
 from .errors import DeployError
+
+# paramiko logs a failed handshake with its traceback to stderr (through logging's last-resort handler);
+# every failure here becomes one DeployError line instead, so its records go nowhere.
+logging.getLogger("paramiko").addHandler(logging.NullHandler())
 
 
 @dataclass(frozen=True)
@@ -22,6 +28,8 @@ class Target:
     known_hosts: Path = Path.home() / ".ssh" / "known_hosts"
     accept_new_host_key: bool = False
     timeout: float = 10.0
+    # `type base64` host keys from a trusted source (Lightsail's GetInstanceAccessDetails); pinned, not TOFU.
+    host_keys: tuple[str, ...] = ()
 
 
 def load_key(text: str) -> paramiko.PKey:
@@ -34,16 +42,23 @@ def load_key(text: str) -> paramiko.PKey:
     raise DeployError("the SSH private key is not a readable Ed25519, ECDSA or RSA key (encrypted keys need an agent)")
 
 
-class _AcceptNew(paramiko.MissingHostKeyPolicy):
-    """OpenSSH's accept-new: remember a host seen for the first time; a changed key still fails."""
+class _KnownHosts(paramiko.MissingHostKeyPolicy):
+    """Every offered key goes through known_hosts.check (paramiko's own store is left empty, so it never
+    rewrites the file or chokes on @cert-authority lines)."""
 
-    def __init__(self, path: Path):
-        self.path = path
+    def __init__(self, target: Target):
+        self.target = target
 
     def missing_host_key(self, client, hostname, key):
-        client.get_host_keys().add(hostname, key.get_name(), key)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        client.save_host_keys(str(self.path))
+        known_hosts.check(
+            self.target.known_hosts,
+            self.target.host,
+            self.target.port,
+            key.get_name(),
+            key.get_base64(),
+            pinned=self.target.host_keys,
+            accept_new=self.target.accept_new_host_key,
+        )
 
 
 def _program(argv: list[str]) -> str:
@@ -71,11 +86,7 @@ class Host:
         )
         client = self.connection.client
         client.get_host_keys().clear()
-        if target.known_hosts.exists():
-            client.load_host_keys(str(target.known_hosts))
-        client.set_missing_host_key_policy(
-            _AcceptNew(target.known_hosts) if target.accept_new_host_key else paramiko.RejectPolicy()
-        )
+        client.set_missing_host_key_policy(_KnownHosts(target))
         self._sftp: paramiko.SFTPClient | None = None
 
     @property
@@ -93,10 +104,8 @@ class Host:
         except paramiko.AuthenticationException:
             raise DeployError(f"{self.where}: the host refused the SSH key for user {self.target.user}") from None
         except paramiko.SSHException as error:
-            if "not found in known_hosts" in str(error):
-                raise DeployError(
-                    f"{self.where}: unknown host key; check it and rerun with --accept-new-host-key"
-                ) from None
+            if "protocol banner" in str(error):
+                raise DeployError(f"{self.where}: no SSH server answers on this port ({error})") from None
             raise DeployError(f"{self.where}: SSH failed: {error}") from None
         except (TimeoutError, OSError) as error:
             # paramiko wraps per-address failures (NoValidConnectionsError); the first one says why.
@@ -104,12 +113,13 @@ class Host:
             reason = getattr(inner, "strerror", None) or str(inner) or type(inner).__name__
             raise DeployError(f"{self.where}: host unreachable ({reason})") from None
 
-    def run(self, *argvs: list[str], check: bool = True) -> tuple[int, str, str]:
-        """Run argv lists (see commands.py), chained with &&; with check, a failure is a DeployError."""
+    def run(self, *argvs: list[str], check: bool = True, stdin: str | None = None) -> tuple[int, str, str]:
+        """Run argv lists (see commands.py), chained with &&; stdin: text fed to them (e.g. a password)."""
         # The one place where a command becomes shell text: every word is quoted here and nowhere else.
         command = " && ".join(shlex.join(argv) for argv in argvs)
+        stream = io.StringIO(stdin) if stdin is not None else False
         try:
-            result = self.connection.run(command, hide=True, warn=True, in_stream=False)
+            result = self.connection.run(command, hide=True, warn=True, in_stream=stream)
         except (OSError, paramiko.SSHException) as error:
             raise DeployError(f"{self.where}: connection lost ({error})") from None
         except UnexpectedExit as error:  # only without warn=True; kept for safety

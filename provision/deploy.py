@@ -8,7 +8,10 @@ which holds the one try/except and writes the one audit line of any outcome (Kam
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextlib import suppress
 from dataclasses import dataclass
+
+from generator.contract import GATEWAY
 
 from . import commands
 from .errors import DeployError
@@ -70,8 +73,10 @@ class _Runbook:
             raise AssertionError(f"{self.action}: the runbook ended without an outcome")  # a bug in the list
         except BaseException as error:
             # A refused lock touched nothing, and only the lock holder writes the audit log.
-            if self.host_lock.held:
-                self.ctx.audit(self.action, self.release, getattr(error, "audit", f"failed:{step}"))
+            # Best effort: when the connection itself is gone, the step's own error is the one to report.
+            with suppress(DeployError):
+                if self.host_lock.held:
+                    self.ctx.audit(self.action, self.release, getattr(error, "audit", f"failed:{step}"))
             raise
         finally:
             if self.host_lock.held:
@@ -80,7 +85,7 @@ class _Runbook:
 
 class _Deploy(_Runbook):
     action = "deploy"
-    STEPS = ("lock", "noop", "upload", "verify", "pull", "switch", "migrate", "health", "prune")
+    STEPS = ("lock", "noop", "images", "upload", "verify", "pull", "switch", "migrate", "health", "prune")
 
     def __init__(self, ctx: HostContext, release: Release):
         super().__init__(ctx)
@@ -95,6 +100,13 @@ class _Deploy(_Runbook):
                 self.release, "noop", f"release {self.release} is already current and healthy; nothing to do"
             )
         return None
+
+    def images(self) -> None:
+        """Deploy only tags the registry holds: wait for them (naming the missing ones), then log in."""
+        try:
+            self.ctx.images_ready(self.bundle.service_images)
+        except DeployError as error:
+            raise StepFailed(str(error), "images-missing") from None
 
     def upload(self) -> None:
         self.ctx.say(f"uploading release {self.release} ({len(self.bundle.files)} files)")
@@ -131,7 +143,11 @@ class _Deploy(_Runbook):
         """Healthy, or back to the release that ran before (checked again), with the failing services' logs."""
         self.bad = self.bad or self.ctx.start_and_check(self.release)
         if not self.bad:
-            return
+            refused = self.ctx.gateway_refuses_unkeyed(self.bundle)
+            if refused is None:
+                return
+            self.ctx.say(f"gateway key check failed: {refused}")
+            self.bad = [GATEWAY]
         bad, name, current, audit = ", ".join(self.bad), self.release, self.current, ",".join(self.bad)
         report = self.ctx.failure_report(self.bad)
         if not current or current == name:

@@ -2,14 +2,43 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
 
-from generator.contract import DATABASE, GATEWAY, bundle_services, env_file, password_variable
+import yaml
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from generator.contract import DATABASE, KONG_RUNTIME_CONFIG, bundle_services, env_file, password_variable
 
 from .gateway_keys import runtime_config
+from .gateway_tls import Tls, with_tls
+
+SECRETS_FORMAT = (
+    '{"database_passwords": {SERVICE: PASSWORD, ...}, "consumer_keys": {CONSUMER: KEY, ...}, '
+    '"postgres_password": PASSWORD, "logging_key": KEY (optional), "extra": {SERVICE: {VARIABLE: VALUE}} (optional)}'
+)
+
+
+class _SecretsJson(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    database_passwords: dict[str, str]
+    consumer_keys: dict[str, str]
+    postgres_password: str
+    logging_key: str | None = None
+    extra: dict[str, dict[str, str]] | None = None
+
+
+def _problems(error: ValidationError) -> str:
+    """Every problem at once: the missing keys in one list, then each other one with its JSON pointer."""
+    missing = [str(e["loc"][0]) for e in error.errors() if e["type"] == "missing"]
+    others = [
+        f"/{'/'.join(str(p) for p in e['loc'])}: {e['msg'].lower()}" if e["loc"] else e["msg"].lower()
+        for e in error.errors()
+        if e["type"] != "missing"
+    ]
+    return "; ".join(([f"missing {', '.join(missing)}"] if missing else []) + others)
 
 
 @dataclass(frozen=True)
@@ -23,18 +52,13 @@ class Secrets:
     extra: dict[str, dict[str, str]] = field(default_factory=dict)
 
     @classmethod
-    def from_json(cls, data: dict[str, Any]) -> Secrets:
-        """From the JSON the Pulumi program (or an operator's secrets file) provides."""
+    def from_json(cls, data: Any, source: str = "secrets") -> Secrets:
+        """From the JSON the Pulumi program (or an operator's secrets file) provides; see SECRETS_FORMAT."""
         try:
-            return cls(
-                database_passwords=dict(data["database_passwords"]),
-                consumer_keys=dict(data["consumer_keys"]),
-                postgres_password=str(data["postgres_password"]),
-                logging_key=data.get("logging_key"),
-                extra={k: dict(v) for k, v in (data.get("extra") or {}).items()},
-            )
-        except (KeyError, TypeError, ValueError) as error:
-            raise ValueError(f"secrets: missing or malformed {error}") from None
+            valid = _SecretsJson.model_validate(data)
+        except ValidationError as error:
+            raise ValueError(f"{source}: {_problems(error)}; expected {SECRETS_FORMAT}") from None
+        return cls(**{**valid.model_dump(), "extra": valid.extra or {}})
 
     def values(self) -> list[str]:
         found = [*self.database_passwords.values(), *self.consumer_keys.values(), self.postgres_password]
@@ -49,7 +73,9 @@ def _line(name: str, value: str) -> str:
     return f"{name}='{value}'\n"
 
 
-def env_files(compose_doc: dict[str, Any], kong_doc: dict[str, Any], secrets: Secrets) -> dict[str, str]:
+def env_files(
+    compose_doc: dict[str, Any], kong_doc: dict[str, Any], secrets: Secrets, tls: Tls | None = None
+) -> dict[str, str]:
     """Relative path (from the compose folder) -> content; each container gets only its own secrets."""
     services = bundle_services(compose_doc)
     missing = sorted(set(services) - set(secrets.database_passwords))
@@ -71,8 +97,9 @@ def env_files(compose_doc: dict[str, Any], kong_doc: dict[str, Any], secrets: Se
     for slug, db in services.items():
         postgres += _line(password_variable(db), secrets.database_passwords[slug])
     files[env_file(DATABASE)] = postgres
+    # Kong's only config: a file beside the env files, mounted read-only (see KONG_RUNTIME_CONFIG).
     runtime = runtime_config(kong_doc, secrets.consumer_keys, secrets.logging_key)
-    # Kong prefers this string to the mounted file, so the keys never sit in a file the container reads.
-    compact = json.dumps(runtime, sort_keys=True, separators=(",", ":"))
-    files[env_file(GATEWAY)] = _line("KONG_DECLARATIVE_CONFIG_STRING", compact)
+    if tls is not None:
+        runtime = with_tls(runtime, tls)
+    files[KONG_RUNTIME_CONFIG] = yaml.safe_dump(runtime, sort_keys=False, allow_unicode=True)
     return files

@@ -9,14 +9,19 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from generator.contract import DATABASE, INFRASTRUCTURE, INIT_SCRIPT_IN_CONTAINER
+import yaml
+
+from generator.contract import DATABASE, INFRASTRUCTURE, INIT_SCRIPT_IN_CONTAINER, KONG_RUNTIME_CONFIG
 
 from . import commands
 from .connection import Host, Target, load_key
 from .errors import DeployError
-from .health import log_tail, wait_healthy
+from .gateway_keys import auth_probe
+from .health import gateway_auth, log_tail, wait_healthy
+from .known_hosts import HostKeyChanged
 from .layout import DEFAULT_ROOT, Layout
 from .lock import who
+from .registry import Credentials, parse_image, registry_host, wait_for_images
 from .release import MANIFEST, Release
 
 Progress = Callable[[str], None]
@@ -33,6 +38,11 @@ class DeployOptions:
     min_free_mb: int = 512
     # A host Pulumi has just created is still booting and installing Docker: keep trying this long.
     ready_timeout: float = 0.0
+    # With registry credentials the deploy waits (up to image_timeout) for the services' tags to be in the
+    # registry, since the service repositories' workflows build them after Pulumi publishes the trees,
+    # and logs the host in to the registry before it pulls.
+    registry: Credentials | None = None
+    image_timeout: float = 600.0
 
 
 class HostContext:
@@ -57,6 +67,8 @@ class HostContext:
         while True:
             try:
                 return attempt()
+            except HostKeyChanged:
+                raise  # a different key is not a host still booting
             except DeployError:
                 if time.monotonic() >= deadline:
                     raise
@@ -73,6 +85,20 @@ class HostContext:
 
     def free_mb(self) -> int:
         return commands.parse_free_mb(self.host.run(commands.disk_free(self.layout.root))[1])
+
+    def images_ready(self, images: list[str]) -> None:
+        """Wait for the services' tags in the registry, then log the host in (the password on stdin only)."""
+        credentials = self.options.registry
+        if credentials is None:
+            return
+        self.say(f"checking {len(images)} image tag(s) in the registry")
+        wait_for_images(images, credentials, self.options.image_timeout, say=self.say)
+        for server in sorted({registry_host(parse_image(i)) for i in images}):
+            login = commands.registry_login(credentials.username, server)
+            code, out, err = self.host.run(login, check=False, stdin=credentials.password + "\n")
+            if code != 0:
+                last = (err or out).strip().splitlines()[-1:] or [f"exit {code}"]
+                raise DeployError(f"{self.host.where}: docker login to {server} failed ({last[0]})")
 
     def preflight(self) -> None:
         """Docker with Compose present, the release layout in place, enough free disk."""
@@ -115,7 +141,8 @@ class HostContext:
         folders = sorted({posixpath.dirname(rel) for rel in release.files} - {""})
         self.host.run(commands.make_dirs(incoming, *(posixpath.join(incoming, f) for f in folders)))
         for rel, data in sorted(release.files.items()):
-            mode = 0o600 if rel in release.secret_files else (0o755 if rel.endswith(".sh") else 0o644)
+            secret = rel in release.secret_files and rel not in release.container_read
+            mode = 0o600 if secret else (0o755 if rel.endswith(".sh") else 0o644)
             self.host.write(posixpath.join(incoming, rel), data, mode)
         self.host.write(posixpath.join(incoming, MANIFEST), release.manifest(), 0o644)
         return incoming
@@ -132,11 +159,9 @@ class HostContext:
         self.host.run(*commands.point(self.layout.current, name), commands.touch_complete(self.layout, name))
 
     def migrate(self) -> list[str]:
-        """PostgreSQL up, then its init script again; returns [postgres] when that fails.
-
-        Idempotent: it adds the database of a new service, which the entrypoint alone does only on a
-        fresh volume. Passwords come from the container's env.
-        """
+        """PostgreSQL up, then its init script again; returns [postgres] when that fails."""
+        # The script is idempotent and adds the database of a new service, which the entrypoint alone does
+        # only on a fresh volume. Passwords come from the container's env.
         compose_file = self.layout.compose_file(self.layout.current)
         self.host.run(
             commands.compose_up(compose_file, int(self.options.health_timeout), DATABASE, remove_orphans=False),
@@ -151,6 +176,14 @@ class HostContext:
         timeout = int(self.options.health_timeout)
         self.host.run(commands.compose_up(compose_file, timeout), check=False)  # its verdict is re-checked below
         return wait_healthy(self.host, compose_file, self.services(name), timeout=min(timeout, 30))
+
+    def gateway_refuses_unkeyed(self, release: Release) -> str | None:
+        """The key check through Kong: a keyed request passes, an unkeyed one gets 401 (None: so it is)."""
+        runtime = yaml.safe_load(release.files[f"compose/{KONG_RUNTIME_CONFIG}"])
+        probe = auth_probe(runtime)
+        if probe is None:
+            return None
+        return gateway_auth(self.host, self.layout.compose_file(self.layout.current), probe)
 
     def bring_up(self, name: str) -> list[str]:
         """Migrate, start and check the release `current` points at; returns the unhealthy services."""

@@ -18,13 +18,25 @@ def bundle_path(cfg: StackConfig) -> str:
     return os.path.relpath(cfg.bundle_dir, PROJECT_ROOT)
 
 
-def deploy_command(address: str, cfg: StackConfig) -> str:
+def tls_arguments(cfg: StackConfig) -> list[str]:
+    """TLS at the gateway when the stack has a domain; ephemeral stacks take Let's Encrypt's staging directory."""
+    if not cfg.domain:
+        return []
+    return ["--domain", cfg.domain, "--acme-email", cfg.acme_email, *(["--acme-staging"] if cfg.ephemeral else [])]
+
+
+def deploy_command(address: str, instance: str, region: str, cfg: StackConfig) -> str:
     """The command line: host, user and paths only; every secret arrives on stdin."""
     return shlex.join(
         [
             "fountain",
             "deploy",
             address,
+            # The host key is pinned from Lightsail (GetInstanceAccessDetails), never trusted on first use.
+            "--lightsail-instance",
+            instance,
+            "--lightsail-region",
+            region,
             "--user",
             cfg.deploy_user,
             "--bundle",
@@ -32,10 +44,13 @@ def deploy_command(address: str, cfg: StackConfig) -> str:
             "--keep",
             str(cfg.releases_kept),
             "--secrets-stdin",
-            "--accept-new-host-key",
             # On the first `pulumi up` the host is still booting and installing Docker.
             "--wait-ready",
             "600",
+            # The service repositories' workflows build the images after the trees are published.
+            "--image-timeout",
+            "1800",
+            *tls_arguments(cfg),
         ]
     )
 
@@ -49,20 +64,23 @@ class Deploy(pulumi.ComponentResource):
         cfg: StackConfig,
         source: Source,
         address: pulumi.Output[str],
+        instance: pulumi.Output[str],
         private_key: pulumi.Output[str],
         secrets: pulumi.Output[dict],
+        registry: pulumi.Output[dict],
         opts: pulumi.ResourceOptions | None = None,
     ):
         super().__init__("fountainai:deploy:Deploy", name, None, opts)
+        region = pulumi.Config("aws").require("region")
         stdin = pulumi.Output.secret(
-            pulumi.Output.all(private_key, secrets).apply(
-                lambda v: json.dumps({"ssh_private_key": v[0], "secrets": v[1]}, sort_keys=True)
+            pulumi.Output.all(private_key, secrets, registry).apply(
+                lambda v: json.dumps({"ssh_private_key": v[0], "secrets": v[1], "registry": v[2]}, sort_keys=True)
             )
         )
         triggers = [source.bundle_hash, address, *(f"{s.slug}:{source.image_tag(s.slug)}" for s in source.services)]
         self.command = command.local.Command(
             f"{name}-run",
-            create=address.apply(lambda a: deploy_command(a, cfg)),
+            create=pulumi.Output.all(address, instance).apply(lambda v: deploy_command(v[0], v[1], region, cfg)),
             stdin=stdin,
             triggers=triggers,
             # Relative to the project, so a checkout elsewhere (CI, a laptop) shows no diff.

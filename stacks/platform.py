@@ -13,6 +13,7 @@ from .host import Host
 from .names import resource_name
 from .repositories import RepositorySecrets, ServiceRepository
 from .secrets import PlatformSecrets, secret_count
+from .sizing import COMPOSE_FILE, check_fits
 from .source import Source, load_source
 
 
@@ -45,6 +46,13 @@ def build_platform() -> Platform:
     """Declare every resource of this stack and export its outputs."""
     cfg = load_config()
     source = load_source(cfg.specs_dir, cfg.bundle_dir)
+    check_fits(
+        source.bundle[COMPOSE_FILE],
+        cfg.bundle,
+        cfg.prices.bundles[cfg.bundle]["memoryMb"],
+        source.settings.host_reserve_mb,
+        f"{cfg.project}:{'ephemeralBundle' if cfg.ephemeral else 'bundle'}",
+    )
     cost = estimate(cfg.prices, cfg.bundle, secret_count(len(source.services)))
     guard(cost, cfg.budget_eur, f"{cfg.project}:budgetEur")
     host = Host(resource_name(cfg.stack, "host"), cfg)
@@ -68,11 +76,20 @@ def build_platform() -> Platform:
         cfg,
         source,
         host.address,
+        host.instance.name,
         host.private_key,
         secrets.deploy_secrets,
+        secrets.registry_credentials,
         opts=pulumi.ResourceOptions(depends_on=[host.attachment, host.ports]),
     )
-    gateway = host.address.apply(lambda ip: f"http://{ip}")
+    if cfg.domain:
+        gateway = pulumi.Output.from_input(f"https://{cfg.domain}")
+    else:
+        pulumi.log.warn(
+            f"{cfg.project}:domain is not set: the gateway serves plain HTTP, so API keys cross the network in "
+            f"clear; set it (and {cfg.project}:acmeEmail) for TLS by Let's Encrypt"
+        )
+        gateway = host.address.apply(lambda ip: f"http://{ip}")
     pulumi.export("hostAddress", host.address)
     pulumi.export("sshCommand", host.address.apply(lambda ip: f"ssh {cfg.deploy_user}@{ip}"))
     pulumi.export("gatewayUrl", gateway)

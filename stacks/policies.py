@@ -17,13 +17,32 @@ SECRET_PATTERNS = (
     re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----"),
     re.compile(r"\bsk-[A-Za-z0-9_-]{16,}"),
     re.compile(r"(?i)\b(password|passwd|secret|token|api_?key)\s*[=:]\s*['\"]?[A-Za-z0-9/+_-]{12,}"),
+    # A database URL with a password in it: scheme://user:password@host
+    re.compile(r"(?i)\b[a-z][a-z0-9+.-]*://[^\s:/@'\"]+:[^\s@/'\"]{4,}@[^\s'\"]+"),
+    # AWS access key ids and secret access keys (IAM User Guide, "Understanding unique ID prefixes").
+    re.compile(r"\b(AKIA|ASIA)[0-9A-Z]{16}\b"),
+    re.compile(r"(?i)aws_?secret_?access_?key\s*[=:]\s*['\"]?[A-Za-z0-9/+]{40}"),
 )
-WORLD = {"0.0.0.0/0", "::/0"}
+# An open port's CIDRs that together cover more than this share of an address family count as "everyone".
+TOO_BROAD_PREFIX = {4: 8, 6: 32}
+ADMIN_ROLE_ID = 5  # GitHub's built-in repository role "Admin" (the program's only bypass)
+INSTANCE = "aws:lightsail/instance:Instance"
+PORTS = "aws:lightsail/instancePublicPorts:InstancePublicPorts"
 
 
 def _open_to_world(rule: dict[str, Any]) -> bool:
-    cidrs = set(rule.get("cidrs") or []) | set(rule.get("ipv6Cidrs") or [])
-    return bool(cidrs & WORLD) or any(ipaddress.ip_network(c, strict=False).prefixlen == 0 for c in cidrs)
+    """The rule's CIDRs together cover the whole IPv4 or IPv6 space, or a block as wide as a /8 (a /32 for v6).
+
+    `0.0.0.0/1` plus `128.0.0.0/1` is the whole internet without writing 0.0.0.0/0.
+    """
+    networks = [
+        ipaddress.ip_network(c, strict=False) for c in (rule.get("cidrs") or []) + (rule.get("ipv6Cidrs") or [])
+    ]
+    for version, widest in TOO_BROAD_PREFIX.items():
+        merged = ipaddress.collapse_addresses(n for n in networks if n.version == version)
+        if any(n.prefixlen <= widest for n in merged):
+            return True
+    return False
 
 
 def public_ports(props: dict[str, Any], admin_cidrs: Iterable[str] | None = None) -> list[str]:
@@ -65,8 +84,17 @@ def ruleset(props: dict[str, Any]) -> list[str]:
     checks = (rules.get("requiredStatusChecks") or {}).get("requiredChecks") or []
     if not checks:
         problems.append("the default branch must require the service's CI check")
-    if not rules.get("pullRequest"):
+    pull_request = rules.get("pullRequest")
+    if not pull_request:
         problems.append("the default branch must require pull requests")
+    elif int(pull_request.get("requiredApprovingReviewCount") or 0) < 1:
+        problems.append("the default branch must require at least one approving review")
+    for actor in props.get("bypassActors") or []:
+        if (actor.get("actorType"), int(actor.get("actorId") or 0)) != ("RepositoryRole", ADMIN_ROLE_ID):
+            problems.append(
+                f"only the Admin repository role may bypass the ruleset, not {actor.get('actorType')} "
+                f"{actor.get('actorId')}"
+            )
     return problems
 
 
@@ -97,5 +125,24 @@ def validate(resource_type: str, props: dict[str, Any], admin_cidrs: Iterable[st
     if resource_type == "github:index/repositoryFile:RepositoryFile":
         return secret_like(f"published file {props.get('file')}", str(props.get("content", "")))
     if resource_type == "command:local:Command":
-        return secret_like("the deploy command line", str(props.get("create", "")))
+        problems = secret_like("the deploy command line", str(props.get("create", "")))
+        for name, value in sorted((props.get("environment") or {}).items()):
+            problems += secret_like(f"the deploy command's environment {name}", f"{name}={value}")
+        return problems
     return []
+
+
+def stack_problems(resources: Iterable[tuple[str, dict[str, Any]]]) -> list[str]:
+    """Rules over the whole stack: every Lightsail instance has its InstancePublicPorts.
+
+    Without one, the instance keeps Lightsail's default firewall, which opens 22 (and 80) to everyone
+    (Lightsail docs, "Instance firewalls": default rules).
+    """
+    resources = list(resources)
+    instances = [props.get("name") for kind, props in resources if kind == INSTANCE]
+    covered = {props.get("instanceName") for kind, props in resources if kind == PORTS}
+    return [
+        f"Lightsail instance {name!r} has no InstancePublicPorts: it keeps the default firewall (22 open to all)"
+        for name in instances
+        if name not in covered
+    ]

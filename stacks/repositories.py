@@ -39,7 +39,12 @@ class ServiceRepository(pulumi.ComponentResource):
         opts: pulumi.ResourceOptions | None = None,
     ):
         super().__init__("fountainai:github:ServiceRepository", name, None, opts)
-        child = pulumi.ResourceOptions(parent=self)
+        # Without `owner` the provider manages the token owner's personal account, not the organisation
+        # (GitHub provider docs, "Argument Reference": owner); children inherit it through parent=self.
+        self.provider = github.Provider(
+            f"{name}-github", owner=cfg.github_owner, opts=pulumi.ResourceOptions(parent=self)
+        )
+        child = pulumi.ResourceOptions(parent=self, provider=self.provider)
         repo_name = repository_name(cfg.project, cfg.stack, slug)
         service = next(s for s in source.services if s.slug == slug)
         self.repository = github.Repository(
@@ -101,7 +106,7 @@ class ServiceRepository(pulumi.ComponentResource):
             opts=child,
         )
         # Files after the ruleset, so the first publish already runs under it (through the bypass).
-        file_opts = pulumi.ResourceOptions(parent=self, depends_on=[self.ruleset])
+        file_opts = pulumi.ResourceOptions(parent=self, provider=self.provider, depends_on=[self.ruleset])
         self.files = [
             github.RepositoryFile(
                 f"{name}-file-{rel}",

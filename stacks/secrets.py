@@ -13,7 +13,7 @@ from generator import Service
 from .config import StackConfig
 from .names import secret_path
 
-FIXED_SECRETS = 5  # postgres superuser, gateway consumers, logging key, OpenAI key, host SSH key
+FIXED_SECRETS = 6  # postgres superuser, gateway consumers, logging key, OpenAI key, host SSH key, registry login
 
 
 def secret_count(services: int) -> int:
@@ -49,6 +49,18 @@ class PlatformSecrets(pulumi.ComponentResource):
         self._store("logging-key", secret_path(cfg.project, cfg.stack, "gateway", "logging-key"), self.logging_key)
         self._store("openai", secret_path(cfg.project, cfg.stack, "openai", "api-key"), cfg.openai_api_key)
         self._store("ssh-key", secret_path(cfg.project, cfg.stack, "host", "ssh-private-key"), ssh_private_key)
+        registry = pulumi.Output.all(username=cfg.docker_username, password=cfg.docker_password).apply(
+            lambda v: json.dumps(v, sort_keys=True)
+        )
+        stored, version = self._store(
+            "registry", secret_path(cfg.project, cfg.stack, "registry", "credentials"), registry
+        )
+        # The host logs in with what Secrets Manager holds (the system of record), read back after it is written.
+        self.registry_credentials = pulumi.Output.secret(
+            aws.secretsmanager.get_secret_version_output(
+                secret_id=stored.id, opts=pulumi.InvokeOutputOptions(parent=self, depends_on=[version])
+            ).secret_string.apply(json.loads)
+        )
         self.deploy_secrets = pulumi.Output.secret(
             pulumi.Output.all(
                 database_passwords=pulumi.Output.all(**self.database_passwords),
@@ -65,7 +77,9 @@ class PlatformSecrets(pulumi.ComponentResource):
         )
         return pulumi.Output.secret(password.result)
 
-    def _store(self, what: str, path: str, value: pulumi.Input[str]) -> None:
+    def _store(
+        self, what: str, path: str, value: pulumi.Input[str]
+    ) -> tuple[aws.secretsmanager.Secret, aws.secretsmanager.SecretVersion]:
         child = pulumi.ResourceOptions(parent=self)
         secret = aws.secretsmanager.Secret(
             f"{self._name}-{what}",
@@ -76,7 +90,8 @@ class PlatformSecrets(pulumi.ComponentResource):
             tags={"project": self._cfg.project, "stack": self._cfg.stack},
             opts=child,
         )
-        aws.secretsmanager.SecretVersion(
+        version = aws.secretsmanager.SecretVersion(
             f"{self._name}-{what}-value", secret_id=secret.id, secret_string=pulumi.Output.secret(value), opts=child
         )
         self.stored.append(secret)
+        return secret, version

@@ -13,6 +13,8 @@ from typing import Any
 import pulumi
 from pulumi.runtime.mocks import MockMonitor
 
+from .pulumi_cli import Value, merge, program_config
+
 SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270"
 SIG_KEY = "4dabf18193072939515e22adb298388d"
 
@@ -21,6 +23,7 @@ BASE_CONFIG = {
     "githubOwner": "fountainai",
     "dockerUsername": "fountainbot",
 }
+OBJECT_KEYS = {"adminCidrs"}
 SECRET_CONFIG = {
     "openaiApiKey": "sk-test-openai-0123456789abcdef",
     "dockerPassword": "dckr-test-password-0123456789",
@@ -34,6 +37,8 @@ class Registration:
     inputs: dict[str, Any]
     secret_inputs: set[str]
     parent: str
+    # What the engine is told besides the inputs: provider reference, deleteBeforeReplace, protect.
+    options: dict[str, Any] = field(default_factory=dict)
 
 
 def _unwrap(value: Any, path: str, secret: set[str]) -> Any:
@@ -57,6 +62,11 @@ class RecordingMonitor(MockMonitor):
 
     def RegisterResource(self, request):  # noqa: N802 - gRPC method name
         self.recorder.parents[(request.type, request.name)] = request.parent
+        self.recorder.options[(request.type, request.name)] = {
+            "provider": request.provider,
+            "deleteBeforeReplace": request.deleteBeforeReplace,
+            "protect": request.protect,
+        }
         return super().RegisterResource(request)
 
 
@@ -70,6 +80,9 @@ class Recorder(pulumi.runtime.Mocks):
     def __init__(self) -> None:
         self.resources: list[Registration] = []
         self.parents: dict[tuple[str, str], str] = {}
+        self.options: dict[tuple[str, str], dict[str, Any]] = {}
+        self.secret_strings: dict[str, str] = {}  # Secrets Manager as the program wrote it, by secret id
+        self.calls: list[tuple[str, dict[str, Any]]] = []
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs):
         state = dict(args.inputs)  # secret inputs come back as secret outputs, as with the engine
@@ -84,10 +97,18 @@ class Recorder(pulumi.runtime.Mocks):
             state["html_url"] = f"https://github.example/fountainai/{args.inputs['name']}"
         secret: set[str] = set()
         inputs = _unwrap(dict(args.inputs), "", secret)
-        self.resources.append(Registration(args.typ, args.name, inputs, secret, self.parents[(args.typ, args.name)]))
+        if args.typ == "aws:secretsmanager/secretVersion:SecretVersion":
+            self.secret_strings[inputs["secretId"]] = inputs["secretString"]
+        key = (args.typ, args.name)
+        self.resources.append(Registration(args.typ, args.name, inputs, secret, self.parents[key], self.options[key]))
         return [f"{args.name}-id", state]
 
     def call(self, args: pulumi.runtime.MockCallArgs):
+        self.calls.append((args.token, dict(args.args)))
+        if args.token == "aws:secretsmanager/getSecretVersion:getSecretVersion":
+            # Secrets Manager's GetSecretValue answers with what PutSecretValue stored (AWS API reference).
+            secret_id = args.args["secretId"]
+            return {"secretId": secret_id, "secretString": self.secret_strings[secret_id], "arn": secret_id}
         return {}
 
     def of_type(self, typ: str) -> list[Registration]:
@@ -110,25 +131,44 @@ class Run:
     platform: Any = None
 
 
-def configure(stack: str, config: dict[str, str] | None = None, secret: dict[str, str] | None = None) -> Recorder:
-    """Fresh mocks and config for one stack (the values `pulumi config set` would store)."""
+def configure(
+    stack: str,
+    config: dict[str, str | None] | None = None,
+    secret: dict[str, str | None] | None = None,
+    *,
+    values: dict[str, Value] | None = None,
+) -> Recorder:
+    """Fresh mocks, and the config the CLI hands the program after applying Pulumi.yaml (see pulumi_cli).
+
+    `values` is a whole stack config (e.g. a committed stack file plus `pulumi config set`s); without it the
+    test values above, overridden by `config` (plain) and `secret` (encrypted), with None meaning unset.
+    """
+    if values is None:
+        plain = {k: v for k, v in {**BASE_CONFIG, **(config or {})}.items() if v is not None}
+        hidden = {k: v for k, v in {**SECRET_CONFIG, **(secret or {})}.items() if v is not None}
+        values = {f"fountainai:{k}": Value(v, object=k in OBJECT_KEYS) for k, v in plain.items()}
+        values |= {f"fountainai:{k}": Value(v, secure=True) for k, v in hidden.items()}
+        values["aws:region"] = Value("eu-central-1")
+    config_map, secret_keys = program_config(merge(stack, values))
     recorder = Recorder()
     pulumi.runtime.set_mocks(
         recorder, project="fountainai", stack=stack, preview=False, monitor=RecordingMonitor(recorder)
     )
-    values = {**BASE_CONFIG, **(config or {}), **SECRET_CONFIG, **(secret or {})}
-    pulumi.runtime.set_all_config(
-        {f"fountainai:{k}": v for k, v in values.items() if v is not None},
-        [f"fountainai:{k}" for k in {**SECRET_CONFIG, **(secret or {})}],
-    )
+    pulumi.runtime.set_all_config(config_map, secret_keys)
     return recorder
 
 
-def run_program(stack: str, config: dict[str, str] | None = None, secret: dict[str, str] | None = None) -> Run:
+def run_program(
+    stack: str,
+    config: dict[str, str | None] | None = None,
+    secret: dict[str, str | None] | None = None,
+    *,
+    values: dict[str, Value] | None = None,
+) -> Run:
     """Build the whole program for a stack and wait until every resource is registered."""
     from stacks import build_platform
 
-    run = Run(configure(stack, config, secret))
+    run = Run(configure(stack, config, secret, values=values))
 
     @pulumi.runtime.test
     def _build():

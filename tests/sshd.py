@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import pwd
+import secrets
 import shutil
 import socket
 import subprocess
@@ -19,7 +20,9 @@ from pathlib import Path
 from paramiko import Ed25519Key
 
 HERE = Path(__file__).resolve().parent
-DEPLOY_USER = "fountaindeploy"
+# As root, each sshd gets its own deploy user, created here and removed by stop(): test runs side by side
+# (or a module's second sshd) never share one, so none can delete a user another still logs in as.
+DEPLOY_USER_PREFIX = "fdeploy"
 
 
 def _free_port() -> int:
@@ -32,17 +35,23 @@ def _keygen(path: Path) -> None:
     subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(path)], check=True)
 
 
-def deploy_user() -> str:
-    """A non-root user to deploy as: a dedicated one when we are root, else ourselves."""
+def deploy_user() -> tuple[str, bool]:
+    """A non-root user to deploy as, and whether we created it: a new one when we are root, else ourselves."""
     if os.geteuid() != 0:
-        return pwd.getpwuid(os.geteuid()).pw_name
-    try:
-        pwd.getpwnam(DEPLOY_USER)
-    except KeyError:
-        subprocess.run(["useradd", "--create-home", "--shell", "/bin/bash", DEPLOY_USER], check=True)
+        return pwd.getpwuid(os.geteuid()).pw_name, False
+    name = f"{DEPLOY_USER_PREFIX}{secrets.token_hex(4)}"
+    subprocess.run(["useradd", "--create-home", "--shell", "/bin/bash", name], check=True)
     # "*" rather than useradd's "!": no password login, but not a locked account, which sshd refuses.
-    subprocess.run(["usermod", "-p", "*", DEPLOY_USER], check=True)
-    return DEPLOY_USER
+    subprocess.run(["usermod", "-p", "*", name], check=True)
+    return name, True
+
+
+def _remove(work: Path, user: str, created_user: bool) -> None:
+    """The folder with the private keys, and the user if we made it (with its home)."""
+    shutil.rmtree(work, ignore_errors=True)
+    if created_user:
+        # --force: a session the terminated sshd left behind must not keep the user alive.
+        subprocess.run(["userdel", "--force", "--remove", user], capture_output=True)
 
 
 @dataclass
@@ -55,6 +64,7 @@ class Sshd:
     root: str  # the release root on the "host"
     docker_state: Path
     process: subprocess.Popen
+    created_user: bool = False
 
     def cut_uploads_after(self, size: int | None) -> None:
         """Make the next sftp sessions drop after `size` bytes from the client (None: never)."""
@@ -74,19 +84,30 @@ class Sshd:
         path.chmod(0o644)
 
     def stop(self) -> None:
+        """Stop sshd and remove what start_sshd made: the work folder (keys included) and the user."""
         self.process.terminate()
         try:
             self.process.wait(timeout=5)
         except subprocess.TimeoutExpired:
             self.process.kill()
+            self.process.wait()
+        _remove(self.workdir, self.user, self.created_user)
 
 
 def start_sshd(compose_binary: str, with_docker: bool = True) -> Sshd:
     """Start sshd on a free loopback port; returns once it accepts connections."""
-    sshd = shutil.which("sshd") or "/usr/sbin/sshd"
-    user = deploy_user()
-    info = pwd.getpwnam(user)
+    user, created_user = deploy_user()
     work = Path(tempfile.mkdtemp(prefix="fountain-sshd-"))
+    try:
+        return _start(compose_binary, with_docker, user, created_user, work)
+    except BaseException:
+        _remove(work, user, created_user)
+        raise
+
+
+def _start(compose_binary: str, with_docker: bool, user: str, created_user: bool, work: Path) -> Sshd:
+    sshd = shutil.which("sshd") or "/usr/sbin/sshd"
+    info = pwd.getpwnam(user)
     work.chmod(0o755)
     for name in ("host_key", "client_key", "wrong_key"):
         _keygen(work / name)
@@ -138,16 +159,22 @@ def start_sshd(compose_binary: str, with_docker: bool = True) -> Sshd:
         )
     )
     Path("/run/sshd").mkdir(exist_ok=True) if os.geteuid() == 0 else None
-    process = subprocess.Popen([sshd, "-D", "-e", "-f", str(config)], stderr=open(work / "sshd.log", "w"))
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"sshd exited: {(work / 'sshd.log').read_text()}")
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            break
-        except OSError:
-            time.sleep(0.05)
-    key = (work / "client_key").read_text()
-    Ed25519Key.from_private_key_file(str(work / "client_key"))  # fails early on a key paramiko cannot read
-    return Sshd(port, user, key, (work / "wrong_key").read_text(), work, str(root), state, process)
+    with open(work / "sshd.log", "w") as log:
+        process = subprocess.Popen([sshd, "-D", "-e", "-f", str(config)], stderr=log)
+    server = Sshd(port, user, "", (work / "wrong_key").read_text(), work, str(root), state, process, created_user)
+    try:
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            if process.poll() is not None:
+                raise RuntimeError(f"sshd exited: {(work / 'sshd.log').read_text()}")
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+                break
+            except OSError:
+                time.sleep(0.05)
+        Ed25519Key.from_private_key_file(str(work / "client_key"))  # fails early on a key paramiko cannot read
+    except BaseException:
+        server.stop()
+        raise
+    server.key = (work / "client_key").read_text()
+    return server

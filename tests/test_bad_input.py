@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import SHARED_SPECS, run_fountain
+from .conftest import EXTRA_SPECS, extra_specs, run_fountain
 
 CASES = {
     "character-management-v2-oauth2-without-scopes.yaml": (
@@ -16,9 +16,10 @@ CASES = {
 }
 
 
+@extra_specs
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_invalid_spec_is_one_clear_error(project: Path, name: str):
-    spec = SHARED_SPECS / "invalid" / name
+    spec = EXTRA_SPECS / "invalid" / name
     out = project / "out"
     result = run_fountain("generate", str(spec), "-o", str(out), cwd=project)
     assert result.returncode == 2
@@ -31,11 +32,12 @@ def test_invalid_spec_is_one_clear_error(project: Path, name: str):
     assert list((project / "services").iterdir()) == []
 
 
+@extra_specs
 def test_one_bad_spec_in_a_folder_writes_nothing(project: Path, tmp_path: Path):
     specs = project / "specs"
     specs.mkdir()
-    (specs / "good.yaml").write_text((SHARED_SPECS / "fountainai-v4" / "character-service.yaml").read_text())
-    (specs / "bad.yaml").write_text((SHARED_SPECS / "invalid" / "session-context-v1-duplicate-keys.yaml").read_text())
+    (specs / "good.yaml").write_text((EXTRA_SPECS / "fountainai-v4" / "character-service.yaml").read_text())
+    (specs / "bad.yaml").write_text((EXTRA_SPECS / "invalid" / "session-context-v1-duplicate-keys.yaml").read_text())
     result = run_fountain("generate", "specs", "-o", "out", cwd=project)
     assert result.returncode == 2
     assert not (project / "out").exists()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import secrets
 import subprocess
@@ -47,7 +46,7 @@ def _parse_env(text: str) -> dict[str, str]:
 def test_each_container_gets_only_its_own_secrets(built: Built):
     given = _secrets(built)
     files = env_files(built.compose, built.kong, given)
-    assert sorted(files) == sorted(["env/postgres.env", "env/kong.env", *(f"env/{s.slug}.env" for s in built.services)])
+    assert sorted(files) == sorted(["env/postgres.env", "env/kong.yml", *(f"env/{s.slug}.env" for s in built.services)])
     for service in built.services:
         env = _parse_env(files[f"env/{service.slug}.env"])
         assert set(env) == {"DATABASE_URL", "API_KEYS"}
@@ -65,8 +64,7 @@ def test_committed_files_hold_no_secret(built: Built):
 
 def test_kong_runtime_config_carries_the_keys_and_passes_deck(built: Built):
     given = _secrets(built)
-    kong_env = _parse_env(env_files(built.compose, built.kong, given)["env/kong.env"])
-    runtime = json.loads(kong_env["KONG_DECLARATIVE_CONFIG_STRING"])
+    runtime = yaml.safe_load(env_files(built.compose, built.kong, given)["env/kong.yml"])
     assert runtime["consumers"][0]["keyauth_credentials"] == [{"key": given.consumer_keys["ops"]}]
     http_log = next(p for p in runtime["plugins"] if p["name"] == "http-log")
     assert http_log["config"]["headers"] == {"X-API-KEY": given.logging_key}
@@ -122,6 +120,54 @@ def test_init_script_creates_one_database_and_role_per_service(built: Built, tmp
         other = built.services[1].package
         with pytest.raises(psycopg.OperationalError, match="permission denied"):
             psycopg.connect(f"postgresql://{built.services[0].package}@{url.hostname}:{url.port}/{other}").close()
+    finally:
+        with psycopg.connect(url.geturl(), autocommit=True) as admin:
+            for service in built.services:
+                admin.execute(f'DROP DATABASE IF EXISTS "{service.package}"')
+                admin.execute(f'DROP ROLE IF EXISTS "{service.package}"')
+
+
+@pytest.mark.skipif(
+    not POSTGRES, reason="FOUNTAIN_TEST_POSTGRES_URL is not set (scripts/test starts a throwaway cluster)"
+)
+def test_init_script_puts_no_password_on_psqls_command_line(built: Built, tmp_path: Path):
+    """Every argument list is readable by every user (/proc/<pid>/cmdline); psql reads the passwords itself."""
+    import shutil
+
+    import psycopg
+
+    url = urlparse(POSTGRES.replace("postgresql+psycopg://", "postgresql://"))
+    given = _secrets(built)
+    files = env_files(built.compose, built.kong, given)
+    script = tmp_path / "init.sh"
+    script.write_text(built.files[INIT_SCRIPT_FILE])
+    wrapper = tmp_path / "bin" / "psql"
+    wrapper.parent.mkdir()
+    log = tmp_path / "argv.log"
+    # Records each psql's argument list as the process table shows it, then runs the real psql.
+    wrapper.write_text(f'#!/bin/sh\nprintf "%s\\n" "$*" >> {log}\nexec {shutil.which("psql")} "$@"\n')
+    wrapper.chmod(0o755)
+    env = {
+        **os.environ,
+        **_parse_env(files["env/postgres.env"]),
+        "PATH": f"{wrapper.parent}:{os.environ['PATH']}",
+        "PGHOST": url.hostname,
+        "PGPORT": str(url.port),
+        "POSTGRES_USER": url.username,
+        "POSTGRES_DB": url.path.lstrip("/"),
+    }
+    try:
+        done = subprocess.run(["bash", str(script)], env=env, capture_output=True, text=True, timeout=60)
+        assert done.returncode == 0, done.stderr
+        argvs = log.read_text()
+        assert argvs.count("\n") == len(built.services)
+        assert not [p for p in given.database_passwords.values() if p in argvs]
+        # And the passwords did arrive: each role logs in with its own.
+        service = built.services[0]
+        password = given.database_passwords[service.slug]
+        psycopg.connect(
+            host=url.hostname, port=url.port, user=service.package, password=password, dbname=service.package
+        ).close()
     finally:
         with psycopg.connect(url.geturl(), autocommit=True) as admin:
             for service in built.services:

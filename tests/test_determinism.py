@@ -32,8 +32,9 @@ def test_check_mode_lists_drift_and_writes_nothing(project: Path):
 
 
 def test_check_mode_reports_missing_stubs(project: Path):
-    assert run_fountain("generate", str(PROJECT_SPECS), "-o", "out", cwd=project).returncode == 0
+    handlers = ("--handlers", "services")
+    assert run_fountain("generate", str(PROJECT_SPECS), "-o", "out", *handlers, cwd=project).returncode == 0
     shutil.rmtree(project / "services" / "story-factory")
-    drift = run_fountain("generate", str(PROJECT_SPECS), "-o", "out", "--check", cwd=project)
+    drift = run_fountain("generate", str(PROJECT_SPECS), "-o", "out", "--check", *handlers, cwd=project)
     assert drift.returncode == 1
     assert "services/story-factory/domain.py (missing)" in drift.stderr

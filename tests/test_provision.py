@@ -109,8 +109,13 @@ def test_first_deploy(host: Sshd, options: DeployOptions, releases):
     assert_serves(host, options, releases["one"].name)
     env_dir = Path(host.root) / "releases" / releases["one"].name / "compose" / "env"
     for env in env_dir.iterdir():
-        assert stat.S_IMODE(env.stat().st_mode) == 0o600, env
+        # Kong's config is read inside its container by the `kong` user: readable, but only through the
+        # release root, which no other user of the host may enter (0750, the deploy user's group).
+        expected = 0o644 if env.name == "kong.yml" else 0o600
+        assert stat.S_IMODE(env.stat().st_mode) == expected, env
         assert env.stat().st_uid == os.stat(host.docker_state).st_uid
+    for folder in (Path(host.root), Path(host.root) / "releases"):
+        assert stat.S_IMODE(folder.stat().st_mode) & 0o007 == 0, folder
     # Secrets reach the host only inside those files: not in any command the engine ran, not in the audit.
     calls = (host.docker_state / "calls.log").read_text()
     assert "exec -T postgres bash /docker-entrypoint-initdb.d/10-fountain-databases.sh" in calls
@@ -341,4 +346,44 @@ def test_full_disk_is_refused(host: Sshd, options: DeployOptions, releases):
     greedy = DeployOptions(options.target, options.private_key, root=options.root, min_free_mb=10**9)
     with pytest.raises(DeployError, match=r": disk full: \d+ MB free under .*, a deploy needs 1000000000 MB$"):
         deploy(greedy, releases["two"])
+    assert_serves(host, options, releases["one"].name)
+
+
+def test_sshd_leaves_no_keys_and_no_user_behind():
+    """stop() removes the work folder (it holds private keys) and, as root, the deploy user it created."""
+    import pwd
+
+    server = start_sshd(str(compose_binary()), with_docker=False)
+    work, user = server.workdir, server.user
+    assert (work / "client_key").is_file()
+    server.stop()
+    assert not work.exists()
+    if os.geteuid() == 0:
+        with pytest.raises(KeyError):
+            pwd.getpwnam(user)
+        assert not Path(f"/home/{user}").exists()
+
+
+def test_every_outcome_is_one_audit_line(host: Sshd, options: DeployOptions, releases):
+    """The runbook audits a failed step in one line; a deploy refused at the lock touched nothing and writes none."""
+    _ensure(options, releases["one"])
+    audit = Path(host.root) / "audit.log"
+    before = audit.read_text().splitlines()
+    host.faults(pull_fail=["-missing"])
+    with pytest.raises(DeployError, match="pulling images failed"):
+        deploy(options, releases["unpullable"])
+    host.faults()
+    after_pull = audit.read_text().splitlines()
+    assert after_pull[: len(before)] == before and len(after_pull) == len(before) + 1
+    assert after_pull[-1].endswith(f" deploy {releases['unpullable'].name} pull-failed")
+    lock = Path(host.root) / "deploy.lock"
+    lock.mkdir()
+    (lock / "owner").write_text(f"alice@laptop {time.time():.0f} 1 cafe\n")
+    _give_to_deploy_user(host, lock, lock / "owner")
+    try:
+        with pytest.raises(DeployError, match="is locked by alice@laptop"):
+            deploy(options, releases["two"])
+    finally:
+        shutil.rmtree(lock)
+    assert audit.read_text().splitlines() == after_pull
     assert_serves(host, options, releases["one"].name)

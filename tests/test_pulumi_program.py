@@ -13,6 +13,7 @@ import pytest
 from stacks import policies
 from stacks.config import ConfigError
 
+from .pulumi_cli import CliConfigError
 from .pulumi_harness import SECRET_CONFIG, Run, configure, run_program
 
 HOST_TYPES = {
@@ -59,8 +60,8 @@ def test_dev_inventory(dev: Run):
     files = sum(len(dev.platform.source.trees[s.slug]) for s in services)
     assert {t: counts[t] for t in HOST_TYPES} == HOST_TYPES
     assert counts["random:index/randomPassword:RandomPassword"] == len(services) + 3  # + postgres, ops key, logging key
-    assert counts["aws:secretsmanager/secret:Secret"] == len(services) + 5
-    assert counts["aws:secretsmanager/secretVersion:SecretVersion"] == len(services) + 5
+    assert counts["aws:secretsmanager/secret:Secret"] == len(services) + 6  # + the registry login
+    assert counts["aws:secretsmanager/secretVersion:SecretVersion"] == len(services) + 6
     assert counts["github:index/repository:Repository"] == len(services) == 6
     assert counts["github:index/repositoryRuleset:RepositoryRuleset"] == len(services)
     assert counts["github:index/repositoryFile:RepositoryFile"] == files
@@ -86,7 +87,8 @@ def test_ephemeral_stack_is_small_self_contained_and_named_after_itself(dev: Run
     counts = Counter(r.type for r in ephemeral.recorder.resources)
     assert not any(t.startswith("github:") for t in counts), "an ephemeral stack leaves the repositories out"
     assert {t: counts[t] for t in HOST_TYPES} == HOST_TYPES
-    assert _one(ephemeral, "aws:lightsail/instance:Instance").inputs["bundleId"] == "nano_3_0"
+    # The smallest plan the bundle's memory limits fit (see test_pulumi_real_rules for the check).
+    assert _one(ephemeral, "aws:lightsail/instance:Instance").inputs["bundleId"] == "small_3_0"
     assert all(r.name.startswith("pr-42-") for r in ephemeral.recorder.resources)
     names = _physical_names(ephemeral)
     assert names and all("pr-42" in n for n in names), names
@@ -134,6 +136,14 @@ def test_security_policies_hold_for_the_program(dev: Run, ephemeral: Run):
             {"portInfos": [{"fromPort": 22, "toPort": 22, "protocol": "tcp", "cidrs": ["192.0.2.0/24"]}]},
             "outside the admin CIDRs",
         ),
+        (  # the whole internet in two halves
+            {"portInfos": [{"fromPort": 22, "toPort": 22, "protocol": "tcp", "cidrs": ["0.0.0.0/1", "128.0.0.0/1"]}]},
+            "port 22 is open to the whole internet",
+        ),
+        (
+            {"portInfos": [{"fromPort": 22, "toPort": 22, "protocol": "tcp", "ipv6Cidrs": ["::/1", "8000::/1"]}]},
+            "port 22 is open to the whole internet",
+        ),
     ],
 )
 def test_port_policy_catches(props: dict, expected: str):
@@ -150,6 +160,51 @@ def test_repository_policies_catch():
         "the default branch must require the service's CI check",
         "the default branch must require pull requests",
     ]
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        (
+            {"bypassActors": [{"actorId": 42, "actorType": "Team", "bypassMode": "always"}]},
+            "only the Admin repository role may bypass the ruleset, not Team 42",
+        ),
+        (
+            {
+                "rules": {
+                    "pullRequest": {"requiredApprovingReviewCount": 0},
+                    "requiredStatusChecks": {"requiredChecks": [{"context": "test"}]},
+                }
+            },
+            "the default branch must require at least one approving review",
+        ),
+    ],
+)
+def test_ruleset_policy_catches_bypass_and_zero_reviews(dev: Run, change: dict, expected: str):
+    ruleset = dev.recorder.of_type("github:index/repositoryRuleset:RepositoryRuleset")[0].inputs
+    assert policies.ruleset(ruleset) == []
+    assert policies.ruleset({**ruleset, **change}) == [expected]
+
+
+def test_host_without_public_ports_is_caught(dev: Run):
+    resources = [(r.type, r.inputs) for r in dev.recorder.resources]
+    assert policies.stack_problems(resources) == []
+    without = [(t, p) for t, p in resources if t != "aws:lightsail/instancePublicPorts:InstancePublicPorts"]
+    assert policies.stack_problems(without) == [
+        "Lightsail instance 'fountainai-dev-host' has no InstancePublicPorts: it keeps the default firewall "
+        "(22 open to all)"
+    ]
+
+
+def test_command_environment_and_urls_with_secrets_are_caught(dev: Run):
+    command = dev.recorder.of_type("command:local:Command")[0].inputs
+    assert policies.validate("command:local:Command", command) == []
+    leaky = {**command, "environment": {"DATABASE_URL": "postgresql+psycopg://svc:s3cr3tpass@db:5432/svc"}}
+    assert len(policies.validate("command:local:Command", leaky)) == 1
+    keyed = {**command, "environment": {"AWS_ACCESS_KEY_ID": "AKIAIOSFODNN7EXAMPLE"}}
+    assert len(policies.validate("command:local:Command", keyed)) == 1
+    assert policies.secret_like("f", "aws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY")
+    assert policies.secret_like("f", "url: sqlite:///./character.db") == []
 
 
 def test_secret_looking_content_is_caught():
@@ -172,7 +227,13 @@ def test_policy_pack_runs_the_same_rules():
     )
     by_name["lightsail-ports"].validate(args, lambda message, urn=None: reported.append(message))
     assert reported == ["port 8001 must not be open (only 22 from the admin CIDRs, 80 and 443)"]
+    stack = SimpleNamespace(
+        resources=[SimpleNamespace(resource_type="aws:lightsail/instance:Instance", props={"name": "h"})]
+    )
+    by_name["host-has-firewall"].validate(stack, lambda message, urn=None: reported.append(message))
+    assert reported[1].startswith("Lightsail instance 'h' has no InstancePublicPorts")
     assert set(by_name) == {
+        "host-has-firewall",
         "lightsail-ports",
         "private-repositories",
         "protected-default-branch",
@@ -199,6 +260,15 @@ def test_no_secret_in_files_command_lines_or_plain_state(dev: Run):
     assert "stdin" in command.secret_inputs
     stdin = json.loads(command.inputs["stdin"])
     assert set(stdin["secrets"]) == {"database_passwords", "consumer_keys", "postgres_password", "logging_key"}
+    # The registry login reaches the host as Secrets Manager holds it: read back from the secret the program wrote.
+    assert stdin["registry"] == {"username": "fountainbot", "password": SECRET_CONFIG["dockerPassword"]}
+    (registry_secret,) = [
+        r
+        for r in dev.recorder.of_type("aws:secretsmanager/secret:Secret")
+        if r.inputs["name"].endswith("/registry/credentials")
+    ]
+    reads = [a for t, a in dev.recorder.calls if t == "aws:secretsmanager/getSecretVersion:getSecretVersion"]
+    assert reads == [{"secretId": f"{registry_secret.name}-id"}]
     assert SECRET_CONFIG["openaiApiKey"] not in command.inputs["create"]
 
 
@@ -250,26 +320,39 @@ def test_two_builds_give_identical_inputs(dev: Run):
 def test_cost_estimate_fits_the_default_budget(dev: Run):
     cost = dev.platform.cost
     assert cost.currency == "EUR" and 0 < cost.total <= 70
-    assert dict(cost.lines) == {"host small_3_0": 11.1, "11 secrets": 4.07, "snapshots 60 GB": 2.76, "1 static IP": 0.0}
+    assert dict(cost.lines) == {"host small_3_0": 11.1, "12 secrets": 4.44, "snapshots 60 GB": 2.76, "1 static IP": 0.0}
 
 
 def test_cost_guard_fails_over_budget():
     with pytest.raises(ConfigError) as error:
         run_program("dev", {"bundle": "large_3_0", "budgetEur": "40"})
     assert str(error.value) == (
-        "estimated monthly cost 52.13 EUR is over the budget of 40 EUR (fountainai:budgetEur): host large_3_0 40.70, "
-        "11 secrets 4.07, snapshots 160 GB 7.36, 1 static IP 0.00. Pick a smaller bundle or raise fountainai:budgetEur."
+        "estimated monthly cost 52.50 EUR is over the budget of 40 EUR (fountainai:budgetEur): host large_3_0 40.70, "
+        "12 secrets 4.44, snapshots 160 GB 7.36, 1 static IP 0.00. Pick a smaller bundle or raise fountainai:budgetEur."
     )
 
 
 def test_missing_required_config_names_the_key():
-    with pytest.raises(ConfigError, match=r"^fountainai:adminCidrs is required: CIDR blocks allowed to reach SSH"):
+    # The CLI stops first (pulumi_cli); the program's own message covers runs without the CLI's step.
+    with pytest.raises(CliConfigError, match=r"^Stack 'dev' is missing configuration value 'adminCidrs'$"):
         run_program("dev", {"adminCidrs": None})
+    from stacks.config import load_config
+
+    configure("dev")
+    pulumi.runtime.set_all_config({"fountainai:githubOwner": "o"}, [])
+    with pytest.raises(ConfigError, match=r"^fountainai:adminCidrs is required: CIDR blocks allowed to reach SSH"):
+        load_config()
 
 
 def test_missing_secret_config_names_the_key():
-    with pytest.raises(ConfigError, match=r"^fountainai:openaiApiKey is required: .*pulumi config set --secret"):
+    with pytest.raises(CliConfigError, match=r"^Stack 'dev' is missing configuration value 'openaiApiKey'$"):
         run_program("dev", secret={"openaiApiKey": None})
+    from stacks.config import load_config
+
+    configure("dev")
+    pulumi.runtime.set_all_config({"fountainai:adminCidrs": '["203.0.113.7/32"]', "fountainai:githubOwner": "o"}, [])
+    with pytest.raises(ConfigError, match=r"^fountainai:openaiApiKey is required: .*pulumi config set --secret"):
+        load_config()
 
 
 @pytest.mark.parametrize(
@@ -279,11 +362,11 @@ def test_missing_secret_config_names_the_key():
         ({"adminCidrs": '["not-an-ip"]'}, "fountainai:adminCidrs: 'not-an-ip' is not a CIDR block"),
         ({"bundle": "huge_9_0"}, "fountainai:bundle: 'huge_9_0' has no price in fountainai:prices"),
         ({"snapshotTime": "3am"}, "fountainai:snapshotTime: '3am' is not a whole hour like 03:00"),
-        ({"budgetEur": "lots"}, "fountainai:budgetEur"),
+        ({"budgetEur": "lots"}, "Stack 'dev' with configuration key 'budgetEur' must be of type 'integer'"),
     ],
 )
 def test_invalid_config_names_the_key(config: dict, message: str):
-    with pytest.raises(ConfigError) as error:
+    with pytest.raises((ConfigError, CliConfigError)) as error:
         run_program("dev", config)
     assert str(error.value).startswith(message)
 
@@ -305,4 +388,7 @@ def test_deploy_command_is_what_fountain_deploy_accepts(dev: Run):
         True,
     )
     assert command.inputs["triggers"][0] == dev.platform.source.bundle_hash
+    # The host key is pinned from Lightsail, not trusted on first use.
+    assert (args.lightsail_instance, args.lightsail_region) == ("fountainai-dev-host", "eu-central-1")
+    assert not args.accept_new_host_key
     assert args.bundle == Path(".") and command.inputs["dir"] == "."  # no machine-specific path in state

@@ -68,6 +68,27 @@ PLUGIN_FIELDS = {
         "custom_fields_by_lua",
     },
     "correlation-id": {"header_name", "generator", "echo_downstream"},
+    "request-termination": {"status_code", "message", "body", "content_type", "trigger", "echo"},
+    "request-transformer": {"http_method", "remove", "rename", "replace", "add", "append"},
+    "response-transformer": {"remove", "rename", "replace", "add", "append"},
+    "acme": {
+        "account_email",
+        "account_key",
+        "api_uri",
+        "cert_type",
+        "rsa_key_size",
+        "renew_threshold_days",
+        "domains",
+        "allow_any_domain",
+        "fail_backoff_minutes",
+        "storage",
+        "storage_config",
+        "tos_accepted",
+        "eab_kid",
+        "eab_hmac_key",
+        "enable_ipv4_common_name",
+        "preferred_chain",
+    },
 }
 _CHOICES = {
     ("correlation-id", "generator"): {"uuid", "uuid#counter", "tracker"},
@@ -105,6 +126,32 @@ def _plugin_problems(plugin: dict[str, Any], at: str) -> Iterable[str]:
         yield f"{at}/config/http_endpoint: not an http(s) URL"
     if name == "http-log" and config.get("headers"):
         yield f"{at}/config/headers: header values (keys) belong to the deploy, not the committed file"
+    if name == "key-auth":
+        # The client's key must reach neither the upstream nor a query string (kong/plugins/key-auth/schema.lua
+        # defaults: hide_credentials false, key_in_query true).
+        if config.get("hide_credentials") is not True:
+            yield f"{at}/config/hide_credentials: must be true, or the client's key reaches the upstream"
+        if config.get("key_in_query", True) or config.get("key_in_body", False):
+            yield f"{at}/config/key_in_query: keys only in a header (a query string is logged)"
+
+
+def _log_drops_credentials(doc: dict[str, Any]) -> Iterable[str]:
+    """http-log sends request.headers; every header key-auth reads must be removed from the entry."""
+    headers = {
+        name.lower()
+        for service in doc.get("services") or []
+        for route in service.get("routes") or []
+        for plugin in route.get("plugins") or []
+        if plugin.get("name") == "key-auth"
+        for name in (plugin.get("config") or {}).get("key_names") or []
+    }
+    for i, plugin in enumerate(doc.get("plugins") or []):
+        if plugin.get("name") != "http-log":
+            continue
+        fields = (plugin.get("config") or {}).get("custom_fields_by_lua") or {}
+        for header in sorted(headers):
+            if fields.get(f"request.headers.{header}") != "return nil":
+                yield f"{pointer('plugins', i, 'config', 'custom_fields_by_lua')}: does not drop request.headers.{header}"
 
 
 def _route_problems(route: dict[str, Any], at: str) -> Iterable[str]:
@@ -154,7 +201,10 @@ def kong_problems(doc: dict[str, Any], compose: dict[str, Any] | None = None) ->
             problems.extend(_plugin_problems(plugin, f"{at}/plugins/{i}"))
     for i, plugin in enumerate(doc.get("plugins") or []):
         problems.extend(_plugin_problems(plugin, pointer("plugins", i)))
+    problems.extend(_log_drops_credentials(doc))
     for i, consumer in enumerate(doc.get("consumers") or []):
+        for j, plugin in enumerate(consumer.get("plugins") or []):
+            problems.extend(_plugin_problems(plugin, pointer("consumers", i, "plugins", j)))
         for field in sorted(k for k in consumer if k.endswith("_credentials")):
             problems.append(
                 f"{pointer('consumers', i, field)}: credentials belong to the deploy, not the committed file"

@@ -12,11 +12,20 @@ APP_PORT = 8000
 # The bundle's own containers beside the services; no service may take these names.
 DATABASE = "postgres"
 GATEWAY = "kong"
-INFRASTRUCTURE = (DATABASE, GATEWAY)
+# Where Kong's acme plugin keeps its account and certificates: DB-less Kong cannot use its own `kong` storage
+# and `shm` is lost on every restart (kong/plugins/acme/schema.lua, `storage`), so a small Redis with a volume.
+ACME_STORE = "acme-store"
+ACME_STORE_PORT = 6379
+INFRASTRUCTURE = (DATABASE, GATEWAY, ACME_STORE)
 INIT_SCRIPT = "postgres/init-databases.sh"
 # Where PostgreSQL's entrypoint finds it on first start; the deploy reruns it there for new services.
 INIT_SCRIPT_IN_CONTAINER = "/docker-entrypoint-initdb.d/10-fountain-databases.sh"
-KONG_CONFIG = "../kong/kong.yml"
+# Kong's one source of declarative config: the committed kong/kong.yml with the keys filled in, written by
+# the deploy next to the env files. Not KONG_DECLARATIVE_CONFIG_STRING as well: with both set Kong loads the
+# file (kong/init.lua, has_declarative_config), and it writes every setting, that string included, into
+# .kong_env in its prefix (kong/cmd/utils/prefix_handler.lua); a path is all .kong_env then holds.
+KONG_RUNTIME_CONFIG = "env/kong.yml"
+KONG_CONFIG_IN_CONTAINER = "/kong/kong.yml"
 RESTART = "unless-stopped"
 
 
@@ -77,15 +86,26 @@ def _postgres(settings: BundleSettings) -> dict[str, Any]:
     }
 
 
+def _acme_store(settings: BundleSettings) -> dict[str, Any]:
+    return {
+        "image": settings.acme_store_image,
+        "restart": RESTART,
+        # Append-only file on the volume: certificates survive a restart of the container or the host.
+        "command": ["redis-server", "--appendonly", "yes", "--save", "", "--maxmemory", "16mb"],
+        "volumes": ["acme:/data"],
+        "healthcheck": {"test": ["CMD", "redis-cli", "ping"], "interval": "10s", "timeout": "3s", "retries": 5},
+        "mem_limit": f"{settings.acme_store_memory_mb}m",
+        "expose": [str(ACME_STORE_PORT)],
+    }
+
+
 def _kong(services: list[Service], settings: BundleSettings) -> dict[str, Any]:
     return {
         "image": settings.kong_image,
         "restart": RESTART,
-        # The deploy's kong.env holds the consumers' keys (see provision/gateway_keys.py); nothing secret is here.
-        "env_file": [env_file(GATEWAY)],
         "environment": {
             "KONG_DATABASE": "off",
-            "KONG_DECLARATIVE_CONFIG": "/kong/kong.yml",
+            "KONG_DECLARATIVE_CONFIG": KONG_CONFIG_IN_CONTAINER,
             "KONG_PROXY_LISTEN": "0.0.0.0:8000, 0.0.0.0:8443 ssl",
             # Loopback inside the container: the admin API is reachable with `docker compose exec` only.
             "KONG_ADMIN_LISTEN": "127.0.0.1:8001",
@@ -94,9 +114,12 @@ def _kong(services: list[Service], settings: BundleSettings) -> dict[str, Any]:
             "KONG_ADMIN_ACCESS_LOG": "/dev/stdout",
             "KONG_ADMIN_ERROR_LOG": "/dev/stderr",
         },
-        "volumes": [f"{KONG_CONFIG}:/kong/kong.yml:ro"],
+        "volumes": [f"./{KONG_RUNTIME_CONFIG}:{KONG_CONFIG_IN_CONTAINER}:ro"],
         "ports": ["80:8000", "443:8443"],
-        "depends_on": {s.slug: {"condition": "service_healthy"} for s in services},
+        "depends_on": {
+            **{s.slug: {"condition": "service_healthy"} for s in services},
+            ACME_STORE: {"condition": "service_healthy"},
+        },
         "healthcheck": {
             "test": ["CMD", "kong", "health"],
             "interval": "10s",
@@ -114,5 +137,6 @@ def compose_document(services: list[Service], tags: dict[str, str], settings: Bu
     for service in services:
         image = f"{settings.image_prefix}/{service.slug}:{tags[service.slug]}"
         containers[service.slug] = _service(service, image, memory)
+    containers[ACME_STORE] = _acme_store(settings)
     containers[GATEWAY] = _kong(services, settings)
-    return {"name": settings.compose_project, "services": containers, "volumes": {"pgdata": {}}}
+    return {"name": settings.compose_project, "services": containers, "volumes": {"pgdata": {}, "acme": {}}}

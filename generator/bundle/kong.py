@@ -13,6 +13,9 @@ from .settings import BundleSettings
 FORMAT_VERSION = "3.0"
 TAG = "fountain-generated"
 AUTH_HEADER_TAG = "fountain-auth-header:"
+# The consumer key-auth falls back to when a request has no valid key: its own plugins limit it per IP and
+# then refuse it (kong/plugins/key-auth/handler.lua: `anonymous` is the "logical OR" flow).
+ANONYMOUS = "anonymous"
 
 # Lua run by http-log (double quotes only: the deploy passes this config inside a single-quoted env value) to shape each entry into the logging service's LogEntryRequest.
 _LOG_FIELDS = {
@@ -66,11 +69,60 @@ def _route(service: Service, version: ApiVersion, op: Operation, settings: Bundl
     if hosts:
         route["hosts"] = hosts
     if op.api_key_header:
-        # Kong checks the key first; the service checks it again (defence in depth), so it is passed on.
+        # The client's key never reaches the upstream (the deploy has Kong send the gateway's own key instead,
+        # see provision/gateway_keys.py) nor a query string or body, where it would be logged.
         route["plugins"] = [
-            {"name": "key-auth", "config": {"key_names": [op.api_key_header], "hide_credentials": False}}
+            {
+                "name": "key-auth",
+                "config": {
+                    "key_names": [op.api_key_header],
+                    "hide_credentials": True,
+                    "key_in_header": True,
+                    "key_in_query": False,
+                    "key_in_body": False,
+                    "anonymous": ANONYMOUS,
+                },
+                "tags": [TAG],
+            }
         ]
     return route
+
+
+def credential_headers(services: list[Service]) -> list[str]:
+    """Every header a key-auth route reads a key from, lower-cased as kong.request.get_headers() gives them."""
+    return sorted(
+        {op.api_key_header.lower() for s in services for v in s.versions for op in v.operations if op.api_key_header}
+    )
+
+
+def _anonymous_consumer(settings: BundleSettings) -> dict[str, Any]:
+    """Requests without a valid key: limited per client IP, then refused with key-auth's own 401.
+
+    key-auth (priority 1250) runs before rate-limiting (910), so a bad key would be refused before any limit
+    counted it; as the anonymous consumer it is counted first. A plugin on a consumer takes precedence over
+    the global one (Kong's plugin precedence), and request-termination (priority 2) runs last.
+    """
+    return {
+        "username": ANONYMOUS,
+        "tags": [TAG],
+        "plugins": [
+            {
+                "name": "rate-limiting",
+                "config": {
+                    "minute": settings.anonymous_rate_limit_minute,
+                    "hour": settings.anonymous_rate_limit_hour,
+                    "policy": "local",
+                    "limit_by": "ip",
+                },
+                "tags": [TAG],
+            },
+            {
+                "name": "request-termination",
+                "config": {"status_code": 401, "message": "No API key found in request"},
+                "tags": [TAG],
+            },
+        ],
+    }
 
 
 def _global_plugins(services: list[Service], settings: BundleSettings) -> list[dict[str, Any]]:
@@ -80,6 +132,8 @@ def _global_plugins(services: list[Service], settings: BundleSettings) -> list[d
             "config": {"header_name": settings.correlation_header, "generator": "uuid", "echo_downstream": True},
         },
         {
+            # Per consumer for keyed requests; Kong's rate-limiting counts by client IP where there is no
+            # consumer (kong/plugins/rate-limiting/handler.lua, get_identifier), i.e. on public routes.
             "name": "rate-limiting",
             "config": {
                 "minute": settings.rate_limit_minute,
@@ -109,6 +163,9 @@ def _global_plugins(services: list[Service], settings: BundleSettings) -> list[d
                     "custom_fields_by_lua": {
                         **_LOG_FIELDS,
                         "correlationId": f'return kong.request.get_header("{settings.correlation_header}")',
+                        # Kong redacts only Authorization headers from the log entry (kong/pdk/log.lua); a
+                        # nil set through a dotted key removes the field (set_serialize_value, edit_result).
+                        **{f"request.headers.{h}": "return nil" for h in credential_headers(services)},
                     },
                 },
                 "tags": [TAG, *auth],
@@ -142,7 +199,8 @@ def kong_document(services: list[Service], settings: BundleSettings) -> dict[str
     return {
         "_format_version": FORMAT_VERSION,
         "services": kong_services,
-        "consumers": [{"username": name, "tags": [TAG]} for name in settings.consumers],
+        "consumers": [{"username": name, "tags": [TAG]} for name in settings.consumers]
+        + ([_anonymous_consumer(settings)] if credential_headers(services) else []),
         "plugins": _global_plugins(services, settings),
     }
 

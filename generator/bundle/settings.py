@@ -16,10 +16,14 @@ class BundleSettings(BaseSettings):
     image_prefix: str = Field("fountainai", description="images are <image_prefix>/<service>:<tree hash>")
     postgres_image: str = "postgres:16.4-alpine"
     kong_image: str = "kong:3.9.1"
+    acme_store_image: str = "redis:7.4.2-alpine"
     compose_project: str = "fountainai"
     # The guide's figures: 1000 requests a minute and 5000 an hour.
     rate_limit_minute: int = Field(1000, gt=0)
     rate_limit_hour: int = Field(5000, gt=0)
+    # Requests without a valid key, per client IP, before they are refused.
+    anonymous_rate_limit_minute: int = Field(60, gt=0)
+    anonymous_rate_limit_hour: int = Field(600, gt=0)
     # Route on the specs' server host names as well as on the path prefix.
     route_by_host: bool = False
     consumers: tuple[str, ...] = ("ops",)
@@ -30,6 +34,7 @@ class BundleSettings(BaseSettings):
     host_reserve_mb: int = Field(512, ge=0)
     postgres_memory_mb: int = Field(384, gt=0)
     kong_memory_mb: int = Field(384, gt=0)
+    acme_store_memory_mb: int = Field(32, gt=0)
     service_memory_max_mb: int = Field(256, gt=0)
     service_memory_min_mb: int = Field(96, gt=0)
 

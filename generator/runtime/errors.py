@@ -132,6 +132,13 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        if isinstance(exc.__cause__, UnicodeDecodeError):
+            # FastAPI reads a JSON body before any dependency runs; bytes that are not UTF-8 are
+            # as malformed as any other body, so the operation's own validation answer applies.
+            rules = _mapping_of(request)
+            status = rules.validation_status
+            message = f"body: not valid UTF-8 ({exc.__cause__.reason} at byte {exc.__cause__.start})"
+            return JSONResponse(rules.body(status, "invalid_request", message), status_code=status)
         headers = dict(exc.headers or {})
         if exc.status_code == 405:
             # Starlette names only the first route that matched the path; list them all.
@@ -141,9 +148,15 @@ def install_error_handlers(app: FastAPI) -> None:
 
 
 def _allowed_methods(request: Request) -> list[str]:
-    methods: set[str] = set()
-    for route in request.app.router.routes:
-        match, _ = route.matches({**request.scope, "method": "__none__"})
-        if match != Match.NONE:
-            methods |= set(getattr(route, "methods", None) or ())
-    return sorted(methods)
+    # Ask the router itself which methods would fully match this path: included routers
+    # (one per API version) hide their routes from a walk over app.routes.
+    return [
+        method
+        for method in _METHODS
+        if any(
+            route.matches({**request.scope, "method": method})[0] == Match.FULL for route in request.app.router.routes
+        )
+    ]
+
+
+_METHODS = ("DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT")

@@ -10,6 +10,7 @@ OPERATIONS = [
         "path": "/logs",
         "path_params": [],
         "query": {},
+        "headers": {},
         "api_key_header": "X-API-KEY",
         "has_body": True,
         "body_example": {"service": "x", "level": "debug", "message": "x"},
@@ -46,6 +47,7 @@ OPERATIONS = [
         "path": "/logs/search",
         "path_params": [],
         "query": {},
+        "headers": {},
         "api_key_header": "X-API-KEY",
         "has_body": False,
         "body_example": None,
@@ -68,6 +70,7 @@ RESOURCES = [
                 "path": "/logs",
                 "path_params": [],
                 "query": {},
+                "headers": {},
                 "api_key_header": "X-API-KEY",
                 "has_body": True,
                 "body_example": {"service": "x", "level": "debug", "message": "x"},
@@ -104,6 +107,7 @@ RESOURCES = [
                 "path": "/logs/search",
                 "path_params": [],
                 "query": {},
+                "headers": {},
                 "api_key_header": "X-API-KEY",
                 "has_body": False,
                 "body_example": None,
@@ -152,7 +156,9 @@ def _call(
     ids=None,
     params=None,
 ):
-    headers = {op["api_key_header"]: api_key} if op["api_key_header"] and api_key else {}
+    headers = dict(op["headers"])
+    if op["api_key_header"] and api_key:
+        headers[op["api_key_header"]] = api_key
     if body is None and use_example and op["has_body"]:
         body = op["body_example"]
     kwargs = {"json": body} if body is not None else {}

@@ -1,3 +1,3 @@
-# Vendored from the FountainAI deploy project (generator/runtime/__init__.py), runtime fb83645acfd8.
+# Vendored from the FountainAI deploy project (generator/runtime/__init__.py), runtime e9f6c367c6dc.
 # Do not edit it here: `fountain generate` overwrites it. Change it in the project and regenerate.
 """Runtime support shared by every generated service; copied verbatim into each service tree."""

@@ -1,4 +1,4 @@
-# Vendored from the FountainAI deploy project (generator/runtime/app.py), runtime fb83645acfd8.
+# Vendored from the FountainAI deploy project (generator/runtime/app.py), runtime e9f6c367c6dc.
 # Do not edit it here: `fountain generate` overwrites it. Change it in the project and regenerate.
 """Assemble a service's FastAPI app: versioned routers, error handlers, health, deprecation headers."""
 
@@ -11,10 +11,12 @@ from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, FastAPI
+from fastapi.routing import APIRoute
+from fastapi_offline import FastAPIOffline
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .db import Database
-from .errors import install_error_handlers
+from .errors import ErrorMapping, install_error_handlers
 
 
 @dataclass(frozen=True)
@@ -49,7 +51,10 @@ class DeprecationHeaders:
         await self.app(scope, receive, send_with_headers)
 
     def _successor(self, scope: Scope) -> str | None:
-        path = scope["path"]
+        path, root = scope["path"], scope.get("root_path", "")
+        # Mounted under a prefix (fountain dev), the path still carries it; the versions do not.
+        if root and path.startswith(root):
+            path = path[len(root) :]
         for prefix, successor in self.deprecated.items():
             if path == prefix or path.startswith(prefix + "/"):
                 return scope.get("root_path", "") + f"/{successor}"
@@ -76,7 +81,8 @@ def build_app(
         yield
         db.dispose()
 
-    app = FastAPI(title=title, description=description, version=version, lifespan=lifespan)
+    # Swagger UI's assets come from a pinned package, so /docs works without internet.
+    app = FastAPIOffline(title=title, description=description, version=version, lifespan=lifespan)
     app.state.settings = settings
     app.state.db = db
     install_error_handlers(app)
@@ -88,6 +94,58 @@ def build_app(
         db.ping()
         return {"status": "ok", "service": service}
 
+    _serve_what_the_service_does(app, versions)
     if any(v.deprecated for v in versions):
         app.add_middleware(DeprecationHeaders, versions=versions)
     return app
+
+
+def _serve_what_the_service_does(app: FastAPI, versions: list[VersionMount]) -> None:
+    """The served /openapi.json states the service's real error answers, not FastAPI's 422 for everything."""
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            app.openapi_schema = _true_errors(generate(), versions)
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
+def _true_errors(schema: dict[str, Any], versions: list[VersionMount]) -> dict[str, Any]:
+    """Drop FastAPI's added 422 where the operation answers otherwise; where it does answer 422, use its shape."""
+    routes = [(f"/{v.label}{r.path_format}", r) for v in versions for r in v.router.routes if isinstance(r, APIRoute)]
+    for path, route in routes:
+        rules: ErrorMapping | None = getattr(route.endpoint, "error_mapping", None)
+        for method in route.methods:
+            responses = schema["paths"].get(path, {}).get(method.lower(), {}).get("responses", {})
+            if "422" not in responses or any(str(k) == "422" for k in route.responses):
+                continue
+            if rules is not None and 422 in (rules.validation_status, rules.path_status):
+                # The spec documents no 400, so the service answers 422: in the spec's error shape.
+                responses["422"] = {
+                    "description": "Validation Error",
+                    "content": {"application/json": {"schema": _error_schema(rules)}},
+                }
+            else:
+                del responses["422"]
+    text = repr(schema["paths"])
+    schemas = schema.get("components", {}).get("schemas", {})
+    for name in ("HTTPValidationError", "ValidationError"):
+        if f"#/components/schemas/{name}" not in text and f"#/components/schemas/{name}" not in repr(schemas):
+            schemas.pop(name, None)
+    if "components" in schema and not schemas:
+        schema["components"].pop("schemas", None)
+    return schema
+
+
+def _error_schema(rules: ErrorMapping) -> dict[str, Any]:
+    """The JSON schema of the error body an ErrorMapping produces."""
+    props: dict[str, Any] = {}
+    if rules.code:
+        props[rules.code] = {"type": "integer" if rules.code_is_int else "string"}
+    if rules.message:
+        props[rules.message] = {"type": "string"}
+    if rules.details:
+        props[rules.details] = {"type": "string"}
+    return {"type": "object", "properties": props}

@@ -1,4 +1,4 @@
-# Vendored from the FountainAI deploy project (generator/runtime/crud.py), runtime fb83645acfd8.
+# Vendored from the FountainAI deploy project (generator/runtime/crud.py), runtime e9f6c367c6dc.
 # Do not edit it here: `fountain generate` overwrites it. Change it in the project and regenerate.
 """Collection and item operations over one typed resource table: list, create, get, patch, put, delete.
 

@@ -1,4 +1,4 @@
-# Vendored from the FountainAI deploy project (generator/runtime/gate.py), runtime fb83645acfd8.
+# Vendored from the FountainAI deploy project (generator/runtime/gate.py), runtime e9f6c367c6dc.
 # Do not edit it here: `fountain generate` overwrites it. Change it in the project and regenerate.
 """Request bodies checked against the spec's own JSON schema, before pydantic sees them.
 

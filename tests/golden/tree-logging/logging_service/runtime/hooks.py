@@ -1,4 +1,4 @@
-# Vendored from the FountainAI deploy project (generator/runtime/hooks.py), runtime fb83645acfd8.
+# Vendored from the FountainAI deploy project (generator/runtime/hooks.py), runtime e9f6c367c6dc.
 # Do not edit it here: `fountain generate` overwrites it. Change it in the project and regenerate.
 """Calls from generated routes into the service's hand-written domain module (handlers/domain.py).
 

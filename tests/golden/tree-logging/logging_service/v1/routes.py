@@ -49,7 +49,7 @@ LOGS = Collection(
         401: {"description": "Missing or invalid API key.", "model": StandardError},
     },
     dependencies=[
-        Depends(require_api_key("X-API-KEY")),
+        Depends(require_api_key("X-API-KEY", "apiKeyAuth")),
         Depends(body_gate(SPEC, "/paths/~1logs/post/requestBody/content/application~1json/schema", required=True)),
     ],
 )
@@ -94,7 +94,7 @@ def create_log_entry(
         401: {"description": "Missing or invalid API key.", "model": StandardError},
     },
     dependencies=[
-        Depends(require_api_key("X-API-KEY")),
+        Depends(require_api_key("X-API-KEY", "apiKeyAuth")),
     ],
 )
 @error_mapping(
