@@ -12,7 +12,7 @@ from .migrations import VERSIONS, next_revision
 from .model import Service
 from .render import handler_tree_path, render_revision, render_service
 from .specs import Progress, load_services
-from .stubs import recorded_signature, stub_spec
+from .stubs import defines, domain_operations, domain_path, recorded_signature, stub_spec
 from .writer import diff_files, diff_tree, existing_files, write_files, write_new_file, write_tree
 
 
@@ -94,21 +94,27 @@ def build(
 
 
 def _check_signatures(service: Service, root: Path, files: dict[str, str], kept: set[str], result: Result) -> None:
-    for version in service.versions:
-        for op in version.operations:
-            if not op.is_stub:
-                continue
-            spec = stub_spec(service, version, op)
-            tree_rel = handler_tree_path(service, spec.path)
-            if tree_rel not in kept:
-                continue
-            recorded = recorded_signature(files[tree_rel])
-            wanted = spec.signature.split(" ", 1)
-            if recorded is not None and recorded != wanted[0]:
-                result.changed_signatures.append(
-                    f"{spec.path}: the spec changed {op.operation_id}'s signature; it is now {wanted[1]} "
-                    f"(update the function, then its fountain-signature line to {wanted[0]})"
-                )
+    """A kept domain module is never rewritten: report each function the spec added or changed."""
+    path = domain_path(service)
+    tree_rel = handler_tree_path(service, path)
+    if tree_rel not in kept:
+        return
+    source = files[tree_rel]
+    for version, op in domain_operations(service):
+        spec = stub_spec(service, version, op)
+        wanted = spec.signature.split(" ", 1)
+        if not defines(source, op.func):
+            result.warnings.append(
+                f"{path}: no function {op.func} for {op.operation_id} (it answers 501 until you add "
+                f"`def {wanted[1]}` with ctx first, marked `# fountain-signature: {spec.signature}`)"
+            )
+            continue
+        recorded = recorded_signature(source, op.func)
+        if recorded is not None and recorded != wanted[0]:
+            result.changed_signatures.append(
+                f"{path}: the spec changed {op.operation_id}'s signature; it is now {wanted[1]} "
+                f"(update the function, then its fountain-signature line to {wanted[0]})"
+            )
 
 
 def generate(

@@ -133,6 +133,15 @@ def _strip_banner(code: str) -> str:
     return "\n".join(line[4:] if line.startswith("    ") else line for line in lines).strip()
 
 
+DOMAIN_PREFIX = "domain_"
+
+
+def _spec_owned(obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any) -> bool:
+    """Tables named domain_* belong to a hand-written revision of the domain module; autogenerate leaves them."""
+    table = obj if type_ == "table" else getattr(obj, "table", None)
+    return not (table is not None and str(table.name).startswith(DOMAIN_PREFIX))
+
+
 def next_revision(
     tables: tuple[ResourceTable, ...], history: dict[str, str], spec_file: Path, *, allow_destructive: bool = False
 ) -> dict[str, Any] | None:
@@ -143,7 +152,8 @@ def next_revision(
     engine = create_engine("sqlite://")
     with engine.connect() as connection:
         _replay(connection, history)
-        context = MigrationContext.configure(connection, opts={"compare_type": _compare_type, "render_as_batch": True})
+        opts = {"compare_type": _compare_type, "render_as_batch": True, "include_object": _spec_owned}
+        context = MigrationContext.configure(connection, opts=opts)
         script = produce_migrations(context, resource_metadata(tables))
     engine.dispose()
     if script.upgrade_ops.is_empty():

@@ -16,7 +16,7 @@ from .links import create_links, with_links
 from .migrations import VERSIONS, table_args
 from .model import ApiVersion, Crud, Operation, Service
 from .schema_tables import body_schema
-from .stubs import stub_path, stub_spec
+from .stubs import crud_hooks, domain_operations, domain_path, stub_path, stub_spec
 from .vendoring import SOURCE, runtime_files, runtime_version
 
 SCHEMATHESIS_SEED = 20241126
@@ -197,7 +197,6 @@ def render_service(service: Service) -> tuple[dict[str, str], dict[str, str]]:
         files[f"{pkg}/{label}/routes.py"] = _routes(service, version)
         # The spec as given, plus links from each create to its item operations (for stateful clients).
         files[f"{pkg}/{label}/openapi.json"] = json.dumps(with_links(version), indent=2, ensure_ascii=False) + "\n"
-        files[f"{pkg}/handlers/{label}/__init__.py"] = f'"""Handlers of {label}."""\n'
         operations, resources_ = _test_data(service, version)
         files[f"tests/test_{label}_api.py"] = _render(
             "test_api.py.j2", service=service, version=version, operations=operations, resources=resources_
@@ -219,20 +218,25 @@ def render_service(service: Service) -> tuple[dict[str, str], dict[str, str]]:
             seed=SCHEMATHESIS_SEED,
             max_examples=SCHEMATHESIS_EXAMPLES,
         )
-        for op in version.operations:
-            if op.is_stub:
-                spec = stub_spec(service, version, op)
-                stubs[spec.path] = _render(
-                    "stub.py.j2",
-                    service=service,
-                    version=version,
-                    op=op,
-                    signature=spec.signature,
-                    args=spec.args,
-                    returns=spec.returns,
-                    imports=spec.imports,
-                )
+    stubs[domain_path(service)] = _domain(service)
     return files, stubs
+
+
+def _domain(service: Service) -> str:
+    """The hand-written domain module as first written: every non-CRUD operation, CRUD hooks documented."""
+    operations, imports = [], {}
+    for version, op in domain_operations(service):
+        spec = stub_spec(service, version, op)
+        taken = set().union(*imports.values()) if imports else set()
+        imports.setdefault(version.label, set()).update(n for n in spec.imports if n not in taken)
+        operations.append({**vars(op), "signature": spec.signature, "args": spec.args, "returns": spec.returns})
+    return _render(
+        "domain.py.j2",
+        service=service,
+        operations=operations,
+        imports=[(label, sorted(names)) for label, names in sorted(imports.items()) if names],
+        crud_hooks=crud_hooks(service),
+    )
 
 
 def handler_tree_path(service: Service, stub: str) -> str:

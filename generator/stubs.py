@@ -1,4 +1,4 @@
-"""Handler stubs in services/<name>/: written once, never overwritten, re-checked against the spec."""
+"""The domain module services/<name>/domain.py: written once, never overwritten, re-checked against the spec."""
 
 from __future__ import annotations
 
@@ -9,20 +9,46 @@ from dataclasses import dataclass
 from .model import ApiVersion, Operation, Service
 
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-_SIGNATURE = re.compile(r"^# fountain-signature: (\S+)", re.MULTILINE)
+_SIGNATURE = re.compile(r"^# fountain-signature: (\S+) (\w+)\(", re.MULTILINE)
 
 
 @dataclass(frozen=True)
 class StubSpec:
-    path: str  # relative to the project root: services/<slug>/<version>/<func>.py
+    path: str  # relative to the project root: services/<slug>/domain.py
     signature: str
     args: tuple[tuple[str, str], ...]
     returns: str
     imports: tuple[str, ...]
 
 
+def domain_path(service: Service) -> str:
+    """One hand-written module per service, shared by every version of its spec."""
+    return f"services/{service.slug}/domain.py"
+
+
 def stub_path(service: Service, version: ApiVersion, op: Operation) -> str:
-    return f"services/{service.slug}/{version.label}/{op.func}.py"
+    return domain_path(service)
+
+
+def domain_operations(service: Service) -> list[tuple[ApiVersion, Operation]]:
+    """Each operation the domain module replaces, once per function name (the newest version's signature)."""
+    found: dict[str, tuple[ApiVersion, Operation]] = {}
+    for version in service.versions:
+        for op in version.operations:
+            if op.is_stub:
+                found[op.func] = (version, op)
+    return [found[name] for name in sorted(found)]
+
+
+def crud_hooks(service: Service) -> list[str]:
+    """The before/after hook names the generated CRUD of this service looks for."""
+    stages = {"create": "create", "patch": "update", "put": "update", "delete": "delete"}
+    names = set()
+    for version in service.versions:
+        for op in version.operations:
+            if op.crud and op.crud.kind in stages:
+                names.add(f"{stages[op.crud.kind]}_{op.crud.table}")
+    return sorted(names)
 
 
 def stub_spec(service: Service, version: ApiVersion, op: Operation) -> StubSpec:
@@ -44,7 +70,14 @@ def stub_spec(service: Service, version: ApiVersion, op: Operation) -> StubSpec:
     return StubSpec(stub_path(service, version, op), f"{digest} {text}", tuple(args), returns, imports)
 
 
-def recorded_signature(source: str) -> str | None:
-    """The signature hash a stub was written with, if its marker line is still there."""
-    match = _SIGNATURE.search(source)
-    return match[1] if match else None
+def recorded_signature(source: str, func: str) -> str | None:
+    """The signature hash a domain function was written with, if its marker line is still there."""
+    for match in _SIGNATURE.finditer(source):
+        if match[2] == func:
+            return match[1]
+    return None
+
+
+def defines(source: str, func: str) -> bool:
+    """Whether the domain module still defines the function a route calls."""
+    return re.search(rf"^def {re.escape(func)}\(", source, re.MULTILINE) is not None

@@ -37,4 +37,4 @@ def test_check_mode_reports_missing_stubs(project: Path):
     shutil.rmtree(project / "services" / "story-factory")
     drift = run_fountain("generate", str(PROJECT_SPECS), "-o", "out", "--check", *handlers, cwd=project)
     assert drift.returncode == 1
-    assert "services/story-factory/v1/get_full_story.py (missing)" in drift.stderr
+    assert "services/story-factory/domain.py (missing)" in drift.stderr

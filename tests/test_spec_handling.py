@@ -117,7 +117,7 @@ def test_literal_path_is_matched_before_a_templated_one(project: Path):
         client.post("/v1/things", json={"name": "b"})
         found = client.get("/v1/things/search", params={"name": "a"})
         assert found.status_code == 501, found.text
-        assert "search_things.py" in found.text
+        assert "searchThings" in found.text and "services/route-order/domain.py" in found.text
         assert client.get("/v1/things/2").json()["name"] == "b"
 
 
@@ -164,7 +164,7 @@ def test_spec_without_schemas_generates(project: Path):
     client, result = _app(project, "no_schemas", spec)
     with client:
         answer = client.get("/v1/ping")
-    assert answer.status_code == 501 and "services/no-schemas/v1/ping.py" in answer.text
+    assert answer.status_code == 501 and "services/no-schemas/domain.py" in answer.text
 
 
 def _post(schema: dict, responses: dict | None = None, parameters: list | None = None) -> dict:
@@ -342,10 +342,10 @@ def test_text_responses_and_header_parameters_are_served(project: Path):
     path = _write(project, "texts", spec)
     first = run_fountain("generate", str(path), "-o", "out", "--handlers", "services", cwd=project)
     assert first.returncode == 0, first.stderr
-    stub = project / "services" / "texts" / "v1" / "page.py"
-    source = stub.read_text()
-    assert "x_tag: str" in source
-    stub.write_text(source.replace("raise NotImplementedError", 'return f"<h1>{x_tag}</h1>"'))
+    stub = project / "services" / "texts" / "domain.py"
+    head, page = stub.read_text().split("def page(")
+    assert "x_tag: str" in page
+    stub.write_text(head + "def page(" + page.replace("raise NotImplementedError", 'return f"<h1>{x_tag}</h1>"', 1))
     client, _ = _app(project, "texts", spec)
     with client:
         page = client.get("/v1/page", headers={"X-Tag": "hello"})
@@ -377,19 +377,19 @@ def test_stubs_of_another_spec_go_beside_the_output(project: Path, tmp_path_fact
     result = run_fountain("generate", str(path), "-o", str(target / "x"), cwd=project)
     assert result.returncode == 0, result.stderr
     assert list((project / "services").iterdir()) == []
-    stub = target / "handlers" / "elsewhere" / "v1" / "ping.py"
+    stub = target / "handlers" / "elsewhere" / "domain.py"
     assert stub.is_file()
     assert str(stub) in result.stderr and str(target / "handlers") in result.stderr
     chosen = target / "mine"
     result = run_fountain("generate", str(path), "-o", str(target / "y"), "--handlers", str(chosen), cwd=project)
     assert result.returncode == 0, result.stderr
-    assert (chosen / "elsewhere" / "v1" / "ping.py").is_file()
+    assert (chosen / "elsewhere" / "domain.py").is_file()
     # A handler filled in there is what the regenerated tree carries.
-    handler = chosen / "elsewhere" / "v1" / "ping.py"
+    handler = chosen / "elsewhere" / "domain.py"
     handler.write_text(handler.read_text().replace("raise NotImplementedError", "return None  # filled"))
     result = run_fountain("generate", str(path), "-o", str(target / "y"), "--handlers", str(chosen), cwd=project)
     assert result.returncode == 0, result.stderr
-    assert "# filled" in (target / "y" / "elsewhere" / "elsewhere" / "handlers" / "v1" / "ping.py").read_text()
+    assert "# filled" in (target / "y" / "elsewhere" / "elsewhere" / "handlers" / "domain.py").read_text()
 
 
 def test_method_not_allowed_lists_the_allowed_methods(project: Path):

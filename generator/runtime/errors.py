@@ -61,6 +61,18 @@ class NotImplementedYet(Exception):
         self.operation_id, self.file = operation_id, file
 
 
+class DomainError(Exception):
+    """An answer the domain code chooses: a documented status, a code and a message."""
+
+    def __init__(self, status: int, code: str, message: str):
+        super().__init__(message)
+        self.status, self.code = status, code
+
+
+class Invalid(Exception):
+    """The request is well-formed but the domain rejects it: the operation's documented validation status."""
+
+
 class Unauthorized(Exception):
     """The request lacks a valid API key."""
 
@@ -101,6 +113,17 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(NotImplementedYet)
     async def _stub(request: Request, exc: NotImplementedYet) -> JSONResponse:
         return JSONResponse(_mapping_of(request).body(501, "not_implemented", str(exc), exc.file), status_code=501)
+
+    @app.exception_handler(DomainError)
+    async def _domain(request: Request, exc: DomainError) -> JSONResponse:
+        body = _mapping_of(request).body(exc.status, exc.code, str(exc))
+        return JSONResponse(body, status_code=exc.status)
+
+    @app.exception_handler(Invalid)
+    async def _rejected(request: Request, exc: Invalid) -> JSONResponse:
+        rules = _mapping_of(request)
+        status = rules.validation_status
+        return JSONResponse(rules.body(status, "invalid_request", str(exc)), status_code=status)
 
     @app.exception_handler(Unauthorized)
     async def _unauthorized(request: Request, exc: Unauthorized) -> JSONResponse:

@@ -19,7 +19,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         settings or Settings(),
         service="logging",
         title="Logging Service",
-        description="Receives the gateway's http-log entries and makes them searchable (guide, Part C).",
+        description="Receives the gateway's http-log entries and makes them searchable (guide, Part C). The body of POST /logs is what Kong's http-log plugin sends with queue_size 1: one kong.log.serialize() object (request, response, latencies, route, client_ip, started_at, ...) plus the custom fields our gateway config adds (service name, level, message, correlationId). Credentials are never stored: Authorization, Proxy-Authorization, Cookie and API-key headers (and an apikey query parameter) are removed before the entry is written. Entries older than the service's LOG_RETENTION_DAYS setting are pruned.",
         version="1.0.0",
         versions=VERSIONS,
         migrations=Path(__file__).parent / "migrations",

@@ -1,4 +1,4 @@
-# Vendored from the FountainAI deploy project (generator/runtime/auth.py), runtime de1df6bcbf66.
+# Vendored from the FountainAI deploy project (generator/runtime/auth.py), runtime 976c4f62edbf.
 # Do not edit it here: `fountain generate` overwrites it. Change it in the project and regenerate.
 """API-key check for operations whose spec declares an apiKey security scheme."""
 

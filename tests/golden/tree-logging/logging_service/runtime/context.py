@@ -1,9 +1,10 @@
-# Vendored from the FountainAI deploy project (generator/runtime/context.py), runtime de1df6bcbf66.
+# Vendored from the FountainAI deploy project (generator/runtime/context.py), runtime 976c4f62edbf.
 # Do not edit it here: `fountain generate` overwrites it. Change it in the project and regenerate.
-"""What a hand-written handler in services/ receives: the request's database session and settings."""
+"""What the hand-written domain module receives: the request's database session, settings and version."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Annotated, Any
 
@@ -12,16 +13,20 @@ from sqlalchemy.orm import Session
 
 from .db import get_session
 
+_VERSION = re.compile(r"^v\d+$")
+
 
 @dataclass(frozen=True)
 class Context:
     session: Session
     settings: Any
     request: Request
+    version: str = ""  # the spec version serving the request ("v1"), for adapters in the domain module
 
 
 def get_context(request: Request, session: Annotated[Session, Depends(get_session)]) -> Context:
-    return Context(session=session, settings=request.app.state.settings, request=request)
+    version = next((part for part in request.url.path.split("/") if _VERSION.match(part)), "")
+    return Context(session=session, settings=request.app.state.settings, request=request, version=version)
 
 
 ContextDep = Annotated[Context, Depends(get_context)]

@@ -1,4 +1,4 @@
-# Vendored from the FountainAI deploy project (generator/runtime/crud.py), runtime de1df6bcbf66.
+# Vendored from the FountainAI deploy project (generator/runtime/crud.py), runtime 976c4f62edbf.
 # Do not edit it here: `fountain generate` overwrites it. Change it in the project and regenerate.
 """Collection and item operations over one typed resource table: list, create, get, patch, put, delete.
 

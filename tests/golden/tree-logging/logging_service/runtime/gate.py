@@ -1,4 +1,4 @@
-# Vendored from the FountainAI deploy project (generator/runtime/gate.py), runtime de1df6bcbf66.
+# Vendored from the FountainAI deploy project (generator/runtime/gate.py), runtime 976c4f62edbf.
 # Do not edit it here: `fountain generate` overwrites it. Change it in the project and regenerate.
 """Request bodies checked against the spec's own JSON schema, before pydantic sees them.
 

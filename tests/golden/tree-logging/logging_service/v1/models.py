@@ -27,7 +27,24 @@ class LogEntry(BaseModel):
     level: Level | None = None
     message: str | None = None
     correlationId: str | None = None
-    request: dict[str, Any] | None = None
+    status: Annotated[int | None, Field(description="The response status (from response.status).")] = None
+    method: Annotated[str | None, Field(description="The request method (from request.method).")] = None
+    request: Annotated[
+        dict[str, Any] | None, Field(description="kong.log.serialize(): uri, url, querystring, method, headers, size.")
+    ] = None
+    response: Annotated[dict[str, Any] | None, Field(description="kong.log.serialize(): status, headers, size.")] = None
+    latencies: Annotated[
+        dict[str, Any] | None, Field(description="kong.log.serialize(): kong, proxy, request (ms).")
+    ] = None
+    route: dict[str, Any] | None = None
+    consumer: dict[str, Any] | None = None
+    authenticated_entity: dict[str, Any] | None = None
+    tries: list[dict[str, Any]] | None = None
+    client_ip: str | None = None
+    upstream_uri: str | None = None
+    started_at: Annotated[int | None, Field(description="ms since the epoch.", ge=0, le=9007199254740991)] = None
+    workspace: str | None = None
+    source: str | None = None
 
 
 class LogEntryRequest(BaseModel):
@@ -35,12 +52,33 @@ class LogEntryRequest(BaseModel):
     level: Level
     message: str
     correlationId: str | None = None
-    request: dict[str, Any] | None = None
+    status: Annotated[int | None, Field(description="The response status; when absent", ge=100, le=599)] = None
+    method: Annotated[str | None, Field(description="The request method; when absent", max_length=16)] = None
+    request: Annotated[
+        dict[str, Any] | None, Field(description="kong.log.serialize(): uri, url, querystring, method, headers, size.")
+    ] = None
+    response: Annotated[dict[str, Any] | None, Field(description="kong.log.serialize(): status, headers, size.")] = None
+    latencies: Annotated[
+        dict[str, Any] | None, Field(description="kong.log.serialize(): kong, proxy, request (ms).")
+    ] = None
+    route: dict[str, Any] | None = None
+    consumer: dict[str, Any] | None = None
+    authenticated_entity: dict[str, Any] | None = None
+    tries: list[dict[str, Any]] | None = None
+    client_ip: str | None = None
+    upstream_uri: str | None = None
+    started_at: Annotated[int | None, Field(description="ms since the epoch.", ge=0, le=9007199254740991)] = None
+    workspace: str | None = None
+    source: str | None = None
 
 
 class LogsSearchGetParametersQuery(BaseModel):
     service: str | None = None
     level: Level | None = None
+    status: Annotated[int | None, Field(ge=100, le=599)] = None
+    method: Annotated[str | None, Field(max_length=16)] = None
+    startedFrom: Annotated[int | None, Field(ge=0, le=9007199254740991)] = None
+    startedTo: Annotated[int | None, Field(ge=0, le=9007199254740991)] = None
     limit: Annotated[int | None, Field(ge=1, le=1000)] = None
     offset: Annotated[int | None, Field(ge=0)] = None
 

@@ -6,9 +6,12 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query
 
 from .. import tables
+from ..handlers import domain
+from ..runtime import hooks
 from ..runtime.auth import require_api_key
 from ..runtime.context import ContextDep
 from ..runtime.crud import Collection, Filter
+from ..runtime.db import commits
 from ..runtime.errors import error_mapping
 from ..runtime.gate import body_gate
 from .models import LogEntry, LogEntryRequest, LogsSearchGetParametersQuery, LogsSearchGetResponse, StandardError
@@ -21,7 +24,9 @@ LOGS = Collection(
     id_field="logId",
     filters=(
         Filter("level", "level", "eq", None),
+        Filter("method", "method", "eq", None),
         Filter("service", "service", "eq", None),
+        Filter("status", "status", "eq", None),
     ),
     sort_param=None,
     sort_fields=(),
@@ -57,12 +62,24 @@ LOGS = Collection(
     message="message",
     details="details",
 )
+@commits
 def create_log_entry(
     ctx: ContextDep,
     body: LogEntryRequest,
 ) -> Any:
     """Store a log entry"""
-    return LOGS.create(ctx.session, body.model_dump(mode="json", by_alias=True, exclude_unset=True))
+    if hasattr(domain, "create_log_entry"):
+        # The domain module replaces this operation's generated CRUD.
+        return hooks.operation(
+            domain,
+            "create_log_entry",
+            "createLogEntry",
+            "services/logging/domain.py",
+            ctx,
+            body=body,
+        )
+    data = hooks.before(domain, "create_logs", ctx, body.model_dump(mode="json", by_alias=True, exclude_unset=True))
+    return hooks.after(domain, "create_logs", ctx, LOGS.create(ctx.session, data))
 
 
 @router.get(
@@ -89,9 +106,20 @@ def create_log_entry(
     message="message",
     details="details",
 )
+@commits
 def search_logs(
     ctx: ContextDep,
     query: Annotated[LogsSearchGetParametersQuery, Query()],
 ) -> Any:
     """Search log entries"""
+    if hasattr(domain, "search_logs"):
+        # The domain module replaces this operation's generated CRUD.
+        return hooks.operation(
+            domain,
+            "search_logs",
+            "searchLogs",
+            "services/logging/domain.py",
+            ctx,
+            query=query,
+        )
     return LOGS.list(ctx.session, query.model_dump(mode="json", by_alias=True))

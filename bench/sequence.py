@@ -1,0 +1,203 @@
+"""Benchmark: POST /sequence with 32 clients on PostgreSQL, beside its ceiling and the guide's sample, same run.
+
+1. The generated Central Sequence Service (services/central-sequence/domain.py), one uvicorn worker.
+2. The ceiling: 32 threads, each with its own psycopg connection, running the same SQL in a loop (no HTTP).
+3. The guide's sample (bench/sequence_guide_app.py: read, add one, write), one uvicorn worker, with the number
+   of duplicates it hands out: two answers giving the same element the same number after different requests
+   (a lost update), and, for the generated service, any number given to two elements of one type.
+
+Workload: each request names an element of one of 4 types, drawn from --elements ids per type, so early requests
+create numbers and later ones repeat them (safe retries), as clients do; repeats of one element at the same
+moment are what the guide's read-add-write gets wrong.
+Run: .venv/bin/python bench/sequence.py [--requests 4000] [--clients 32] [--elements 250]
+PostgreSQL: FOUNTAIN_BENCH_POSTGRES_URL, else a throwaway cluster (scripts/pg-throwaway) for the run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import random
+import sys
+import tempfile
+import threading
+import time
+from collections import defaultdict
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench import data_layer  # noqa: E402
+from bench.data_layer import _database, _postgres, _stop_postgres  # noqa: E402
+
+TYPES = ("script", "section", "character", "action")
+KEY = "bench-key"
+
+
+def _serve(app: str, cwd: Path, env: dict[str, str]):
+    """data_layer's uvicorn launcher, with keep-alive longer than any pause (an idle close races a reuse)."""
+    env = {**env, "UVICORN_TIMEOUT_KEEP_ALIVE": "120"}
+    return data_layer._serve(app, cwd, env)
+
+
+def _work(requests: int, elements: int, seed: int = 7) -> list[tuple[str, int]]:
+    rng = random.Random(seed)
+    return [(rng.choice(TYPES), rng.randint(1, elements)) for _ in range(requests)]
+
+
+def _p99(latencies: list[float]) -> float:
+    ordered = sorted(latencies)
+    return ordered[int(len(ordered) * 0.99) - 1] * 1000
+
+
+async def _http(base: str, work: list[tuple[str, int]], clients: int) -> tuple[float, float, list]:
+    import httpx
+
+    queue: asyncio.Queue = asyncio.Queue()
+    for job in work:
+        queue.put_nowait(job)
+    latencies: list[float] = []
+    answers: list[tuple[str, int, int]] = []
+    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
+    async with httpx.AsyncClient(base_url=base, limits=limits, timeout=60, headers={"X-API-KEY": KEY}) as client:
+
+        async def one_client() -> None:
+            while not queue.empty():
+                kind, element = queue.get_nowait()
+                start = time.perf_counter()
+                answer = await client.post(
+                    "/v2/sequence", json={"elementType": kind, "elementId": element, "comment": "b"}
+                )
+                latencies.append(time.perf_counter() - start)
+                assert answer.status_code == 201, answer.text
+                answers.append((kind, element, answer.json()["sequenceNumber"]))
+
+        start = time.perf_counter()
+        await asyncio.gather(*(one_client() for _ in range(clients)))
+        elapsed = time.perf_counter() - start
+    return len(work) / elapsed, _p99(latencies), answers
+
+
+def _ceiling(url: str, work: list[tuple[str, int]], clients: int) -> tuple[float, float]:
+    """The domain module's SQL, straight over psycopg, one connection per thread."""
+    import psycopg
+
+    dsn = url.replace("postgresql+psycopg://", "postgresql://")
+    with psycopg.connect(dsn, autocommit=True) as setup:
+        setup.execute("CREATE TABLE c (element_type text PRIMARY KEY, last_number bigint NOT NULL)")
+        setup.execute(
+            "CREATE TABLE s (element_type text, element_id bigint, sequence_number bigint NOT NULL, comment text,"
+            " PRIMARY KEY (element_type, element_id), UNIQUE (element_type, sequence_number))"
+        )
+    jobs = iter(work)
+    lock = threading.Lock()
+    latencies: list[float] = []
+
+    def run() -> None:
+        with psycopg.connect(dsn) as db:
+            while True:
+                with lock:
+                    job = next(jobs, None)
+                if job is None:
+                    return
+                kind, element = job
+                start = time.perf_counter()
+                found = db.execute(
+                    "SELECT sequence_number FROM s WHERE element_type=%s AND element_id=%s", job
+                ).fetchone()
+                if found is None:
+                    number = db.execute(
+                        "INSERT INTO c VALUES (%s, 1) ON CONFLICT (element_type) DO UPDATE"
+                        " SET last_number = c.last_number + 1 RETURNING last_number",
+                        (kind,),
+                    ).fetchone()[0]
+                    again = db.execute(
+                        "SELECT sequence_number FROM s WHERE element_type=%s AND element_id=%s", job
+                    ).fetchone()
+                    if again is None:
+                        db.execute("INSERT INTO s VALUES (%s, %s, %s, 'b')", (kind, element, number))
+                    else:
+                        db.execute("UPDATE c SET last_number = last_number - 1 WHERE element_type=%s", (kind,))
+                db.commit()
+                latencies.append(time.perf_counter() - start)
+
+    threads = [threading.Thread(target=run) for _ in range(clients)]
+    start = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return len(work) / (time.perf_counter() - start), _p99(latencies)
+
+
+def _duplicates(answers: list[tuple[str, int, int]], per_element: bool) -> int:
+    """Answers that repeat a number: per element for the guide (lost updates), per type for ours."""
+    seen: dict[tuple, set[int]] = defaultdict(set)
+    if per_element:
+        counts: dict[tuple, int] = defaultdict(int)
+        for kind, element, number in answers:
+            counts[(kind, element, number)] += 1
+        return sum(n - 1 for n in counts.values())
+    for kind, element, number in answers:
+        seen[(kind, number)].add(element)
+    return sum(len(elements) - 1 for elements in seen.values())
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--requests", type=int, default=4000)
+    parser.add_argument("--clients", type=int, default=32)
+    parser.add_argument("--elements", type=int, default=250, help="element ids per type")
+    args = parser.parse_args()
+    work = _work(args.requests, args.elements)
+    with tempfile.TemporaryDirectory() as folder:
+        Path(folder).chmod(0o755)  # the throwaway cluster runs as the postgres user, who must reach its folder
+        server, pg = _postgres(Path(folder))
+        try:
+            out = Path(folder) / "out"
+            from generator import generate
+
+            generate(ROOT / "specs" / "central-sequence", out, project_root=ROOT)
+            tree = out / "central-sequence"
+            ours_url = _database(server)
+            process, base = _serve(
+                "central_sequence.main:create_app",
+                tree,
+                {"PYTHONPATH": str(tree), "DATABASE_URL": ours_url, "API_KEYS": KEY},
+            )
+            try:
+                try:
+                    ours = asyncio.run(_http(base, work, args.clients))
+                except Exception:
+                    print("server exit code:", process.poll(), file=sys.stderr)
+                    raise
+            finally:
+                process.terminate()
+                process.wait()
+            ceiling = _ceiling(_database(server), work, args.clients)
+            guide_url = _database(server)
+            process, base = _serve(
+                "sequence_guide_app:create_app",
+                ROOT / "bench",
+                {"PYTHONPATH": str(ROOT / "bench"), "DATABASE_URL": guide_url},
+            )
+            try:
+                guide = asyncio.run(_http(base, work, args.clients))
+            finally:
+                process.terminate()
+                process.wait()
+        finally:
+            _stop_postgres(pg)
+    print(f"POST /sequence, {args.requests} requests, {args.clients} clients, {args.elements} ids/type, PostgreSQL")
+    print(f"{'':34}{'req/s':>10}{'p99 ms':>10}{'duplicates':>12}")
+    print(f"{'generated service':34}{ours[0]:>10.0f}{ours[1]:>10.1f}{_duplicates(ours[2], False):>12}")
+    print(f"{'ceiling: psycopg loop, same SQL':34}{ceiling[0]:>10.0f}{ceiling[1]:>10.1f}{'-':>12}")
+    print(
+        f"{'guide sample: read, add one, write':34}{guide[0]:>10.0f}{guide[1]:>10.1f}{_duplicates(guide[2], True):>12}"
+    )
+    print(f"generated / ceiling: {ours[0] / ceiling[0]:.2f}")
+
+
+if __name__ == "__main__":
+    main()

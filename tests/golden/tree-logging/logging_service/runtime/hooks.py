@@ -1,0 +1,46 @@
+# Vendored from the FountainAI deploy project (generator/runtime/hooks.py), runtime 976c4f62edbf.
+# Do not edit it here: `fountain generate` overwrites it. Change it in the project and regenerate.
+"""Calls from generated routes into the service's hand-written domain module (handlers/domain.py).
+
+A CRUD operation runs the generated query unless the domain module defines a hook for it:
+`before_create_<table>(ctx, data) -> data`, `after_create_<table>(ctx, row) -> row`, and the same for
+`update` (PATCH and PUT) and `delete` (`before_delete_<table>(ctx, item_id)`, `after_delete_<table>(ctx, item_id)`).
+Any other operation is one function of the domain module named after its operationId; a missing function,
+or one that raises NotImplementedError, answers 501 naming the module.
+"""
+
+from __future__ import annotations
+
+from types import ModuleType
+from typing import Any
+
+from .errors import NotImplementedYet
+
+
+def before(domain: ModuleType, stage: str, ctx: Any, value: Any, *extra: Any) -> Any:
+    """Run `before_<stage>` if the domain defines it; it returns the (possibly changed) value."""
+    hook = getattr(domain, f"before_{stage}", None)
+    if hook is None:
+        return value
+    changed = hook(ctx, value, *extra)
+    return value if changed is None else changed
+
+
+def after(domain: ModuleType, stage: str, ctx: Any, value: Any) -> Any:
+    """Run `after_<stage>` if the domain defines it; its return value (if any) is what the client gets."""
+    hook = getattr(domain, f"after_{stage}", None)
+    if hook is None:
+        return value
+    changed = hook(ctx, value)
+    return value if changed is None else changed
+
+
+def operation(domain: ModuleType, func: str, operation_id: str, file: str, ctx: Any, **kwargs: Any) -> Any:
+    """The domain's full replacement for an operation that is not CRUD."""
+    handler = getattr(domain, func, None)
+    if handler is None:
+        raise NotImplementedYet(operation_id, file)
+    try:
+        return handler(ctx, **kwargs)
+    except NotImplementedError:
+        raise NotImplementedYet(operation_id, file) from None
