@@ -141,6 +141,21 @@ def compose_up(compose_file: str, wait_seconds: int, *services: str, remove_orph
     return compose(compose_file, "up", "-d", *orphans, "--wait", "--wait-timeout", str(wait_seconds), *services)
 
 
+def compose_recreate(compose_file: str, wait_seconds: int, service: str) -> Argv:
+    """`up -d --force-recreate --no-deps --wait` for one service: a new container, started on the current files."""
+    return compose(
+        compose_file,
+        "up",
+        "-d",
+        "--force-recreate",
+        "--no-deps",
+        "--wait",
+        "--wait-timeout",
+        str(wait_seconds),
+        service,
+    )
+
+
 def compose_pull(compose_file: str) -> Argv:
     # Tags are content hashes, so an image already on the host is that very build: pull only what is missing.
     return compose(compose_file, "pull", "--policy", "missing")

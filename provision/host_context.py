@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 
 import yaml
 
-from generator.contract import DATABASE, INFRASTRUCTURE, INIT_SCRIPT_IN_CONTAINER, KONG_RUNTIME_CONFIG
+from generator.contract import DATABASE, GATEWAY, INFRASTRUCTURE, INIT_SCRIPT_IN_CONTAINER, KONG_RUNTIME_CONFIG
 
 from . import commands
 from .connection import Host, Target, load_key
@@ -175,6 +175,9 @@ class HostContext:
         compose_file = self.layout.compose_file(self.layout.current)
         timeout = int(self.options.health_timeout)
         self.host.run(commands.compose_up(compose_file, timeout), check=False)  # its verdict is re-checked below
+        # Kong reads its declarative file only when it starts, and the mount's path (under `current`) is the same
+        # in every release, so compose sees no change: a new container makes it load this release's keys.
+        self.host.run(commands.compose_recreate(compose_file, timeout, GATEWAY), check=False)
         return wait_healthy(self.host, compose_file, self.services(name), timeout=min(timeout, 30))
 
     def gateway_refuses_unkeyed(self, release: Release) -> str | None:
