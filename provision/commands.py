@@ -159,6 +159,21 @@ def compose_migrate(compose_file: str, service: str, package: str) -> Argv:
     return compose(compose_file, "run", "--rm", "--no-deps", "-T", service, "python", "-c", _MIGRATE, package)
 
 
+def compose_recreate(compose_file: str, wait_seconds: int, service: str) -> Argv:
+    """`up -d --force-recreate --no-deps --wait` for one service: a new container, started on the current files."""
+    return compose(
+        compose_file,
+        "up",
+        "-d",
+        "--force-recreate",
+        "--no-deps",
+        "--wait",
+        "--wait-timeout",
+        str(wait_seconds),
+        service,
+    )
+
+
 def compose_pull(compose_file: str) -> Argv:
     # Tags are content hashes, so an image already on the host is that very build: pull only what is missing.
     return compose(compose_file, "pull", "--policy", "missing")

@@ -14,6 +14,7 @@ import yaml
 from generator.contract import (
     COMPOSE_FILE,
     DATABASE,
+    GATEWAY,
     INFRASTRUCTURE,
     INIT_SCRIPT_IN_CONTAINER,
     KONG_RUNTIME_CONFIG,
@@ -201,6 +202,9 @@ class HostContext:
         compose_file = self.layout.compose_file(self.layout.current)
         timeout = int(self.options.health_timeout)
         self.host.run(commands.compose_up(compose_file, timeout), check=False)  # its verdict is re-checked below
+        # Kong reads its declarative file only when it starts, and the mount's path (under `current`) is the same
+        # in every release, so compose sees no change: a new container makes it load this release's keys.
+        self.host.run(commands.compose_recreate(compose_file, timeout, GATEWAY), check=False)
         return wait_healthy(self.host, compose_file, self.services(name), timeout=min(timeout, 30))
 
     def gateway_refuses_unkeyed(self, release: Release) -> str | None:

@@ -84,7 +84,7 @@ def base_images(engine) -> dict[str, str]:
     settings = BundleSettings()
     dockerfile = (ROOT / "generator" / "templates" / "Dockerfile.j2").read_text()
     python = re.search(r"^FROM (\S+)", dockerfile, re.M).group(1)
-    return edge_images(engine, python, settings.postgres_image, settings.kong_image)
+    return edge_images(engine, python, settings.postgres_image, settings.kong_image, settings.acme_store_image)
 
 
 @pytest.fixture(scope="session")

@@ -2,7 +2,8 @@
 
 No registry can be pulled from here, so the images the bundle names are built on this machine and tagged
 with those names: Debian bookworm from `debootstrap --variant=minbase` piped into `docker import`, then the
-recipes under tests/edge/ (python:3.11-slim, the PostgreSQL image, Kong at its edge) with the legacy builder.
+recipes under tests/edge/ (python:3.11-slim, the PostgreSQL image, Kong at its edge,
+Redis for the ACME store) with the legacy builder.
 A recipe whose hash (its files, its base, the proxy CA) is already tagged in the engine is not rebuilt.
 """
 
@@ -99,7 +100,7 @@ def build_recipe(engine: Engine, name: str, base: str, tags: list[str]) -> str:
     return image
 
 
-def edge_images(engine: Engine, python_tag: str, postgres_tag: str, kong_tag: str) -> dict[str, str]:
+def edge_images(engine: Engine, python_tag: str, postgres_tag: str, kong_tag: str, redis_tag: str) -> dict[str, str]:
     """Every base the bundle names, built or taken from the cache; image name -> cached image."""
     base = debian_base(engine)
     python = build_recipe(engine, "python", base, [python_tag])
@@ -107,4 +108,5 @@ def edge_images(engine: Engine, python_tag: str, postgres_tag: str, kong_tag: st
         python_tag: python,
         postgres_tag: build_recipe(engine, "postgres", base, [postgres_tag]),
         kong_tag: build_recipe(engine, "kong", python, [kong_tag]),
+        redis_tag: build_recipe(engine, "redis", base, [redis_tag]),
     }

@@ -48,7 +48,8 @@ def write_release(release: Release, folder: Path) -> Path:
         path = folder / rel
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(data)
-        path.chmod(0o600 if rel in release.secret_files else (0o755 if rel.endswith(".sh") else 0o644))
+        secret = rel in release.secret_files and rel not in release.container_read  # as HostContext.upload
+        path.chmod(0o600 if secret else (0o755 if rel.endswith(".sh") else 0o644))
     return folder / COMPOSE_FILE
 
 

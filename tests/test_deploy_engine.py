@@ -146,8 +146,14 @@ def test_first_deploy(engine: Engine, host: Sshd, options: DeployOptions, releas
     running = assert_serves(engine, host, options, releases["one"])
     assert running["character"]["image"] == _character_image()
     env_dir = Path(host.root) / "releases" / releases["one"].name / "compose" / "env"
+    # Secret files are the deploy user's alone; Kong's config is read by the container's own user (0644), so the
+    # root and releases folders (0750) keep it from every other user of the host.
     for env in env_dir.iterdir():
-        assert stat.S_IMODE(env.stat().st_mode) == 0o600, env
+        readable = f"compose/env/{env.name}" in releases["one"].container_read
+        assert stat.S_IMODE(env.stat().st_mode) == (0o644 if readable else 0o600), env
+    assert releases["one"].container_read == {"compose/env/kong.yml"}
+    for folder in (Path(host.root), Path(host.root) / "releases"):
+        assert stat.S_IMODE(folder.stat().st_mode) == 0o750, folder
     # The init script made every database; the services connected with their passwords and migrated.
     databases = engine.docker("exec", running["postgres"]["id"], "psql", "-U", "postgres", "-Atc",
                               "SELECT datname FROM pg_database").stdout.split()  # fmt: skip
@@ -177,6 +183,8 @@ def test_changed_deploy_recreates_with_the_new_secrets(engine: Engine, host: Ssh
     # New env files: every service container was recreated; healthy means it reached PostgreSQL with its rotated
     # password (/health queries the database), which only the init script rerun on the old volume set.
     assert all(after[s]["id"] != before[s] for s in SERVICES)
+    # Kong loads its declarative file only at start: a new container, which passed the keyed health check.
+    assert after["kong"]["id"] != before["kong"]
 
 
 def test_failed_pull_leaves_the_running_release_untouched(engine: Engine, host: Sshd, options: DeployOptions, releases):

@@ -6,11 +6,18 @@ and applies the bundle's plugins with the behaviour their source in Kong/kong gi
   set (kong/init.lua, has_declarative_config / parse_declarative_config);
 - router: regex paths (`~` prefix) anchored at the start, methods, hosts; the highest regex_priority wins;
   no match is 404 "no Route matched with those values" (kong/runloop/handler.lua, kong/router/traditional.lua);
-- plugins run by PRIORITY: correlation-id 100001, key-auth 1250, rate-limiting 910 (each handler.lua);
-  http-log (priority 12, log phase, Lua serializer) is not run here;
+- plugins run by PRIORITY: correlation-id 100001, key-auth 1250, rate-limiting 910, request-transformer 801,
+  request-termination 2 (each handler.lua); http-log (priority 12, log phase, Lua serializer) is not run here;
+- plugin scope: a plugin on the consumer outranks the same plugin on the route, which outranks the global one;
+  consumer plugins are looked up once key-auth has set the consumer (kong/runloop/plugins_iterator.lua);
 - key-auth: the first of key_names found in the headers (then the query string), 401 "No API key found in
   request" / "Unauthorized" with `WWW-Authenticate: Key`, X-Consumer-ID, X-Consumer-Username and
-  X-Credential-Identifier set upstream, the key removed when hide_credentials (plugins/key-auth/handler.lua);
+  X-Credential-Identifier set upstream, the key removed when hide_credentials; with `anonymous` set, a
+  missing or unknown key does not answer 401 but makes the request that consumer's, with X-Anonymous-Consumer
+  (plugins/key-auth/handler.lua, `execute` / `set_consumer`);
+- request-termination: answers {"message": message} with status_code (plugins/request-termination/handler.lua);
+- request-transformer: `replace.headers` overwrites headers that are present, then `add.headers` sets those
+  that are absent, "name:value" each (plugins/request-transformer/access.lua, transform_headers);
 - correlation-id: keep the client's header, else generate one (uuid or uuid#counter), echo it downstream
   when echo_downstream (plugins/correlation-id/handler.lua);
 - rate-limiting, policy local: counters per identifier (consumer, else credential, else client IP) and
@@ -39,7 +46,13 @@ from urllib.parse import parse_qs, urlsplit
 import yaml
 
 VERSION = "3.9.1"
-PRIORITY = {"correlation-id": 100001, "key-auth": 1250, "rate-limiting": 910}
+PRIORITY = {
+    "correlation-id": 100001,
+    "key-auth": 1250,
+    "rate-limiting": 910,
+    "request-transformer": 801,
+    "request-termination": 2,
+}
 PERIODS = {"second": 1, "minute": 60, "hour": 3600, "day": 86400}
 HOP = {"connection", "keep-alive", "proxy-connection", "transfer-encoding", "te", "trailer", "upgrade", "host"}
 
@@ -62,7 +75,9 @@ class Gateway:
                 self.routes.append((route, service))
         self.global_plugins = [p for p in config.get("plugins") or [] if p.get("enabled", True)]
         self.credentials = {}
+        self.consumers = {}
         for consumer in config.get("consumers") or []:
+            self.consumers[consumer["username"]] = consumer
             consumer.setdefault("id", str(uuid.uuid5(uuid.NAMESPACE_URL, "consumer:" + consumer["username"])))
             for credential in consumer.get("keyauth_credentials") or []:
                 credential.setdefault("id", str(uuid.uuid5(uuid.NAMESPACE_URL, "key:" + credential["key"])))
@@ -85,10 +100,11 @@ class Gateway:
                 best = (route, service)
         return best
 
-    def plugins(self, route: dict, service: dict) -> list[dict]:
+    def plugins(self, route: dict, service: dict, consumer: dict | None = None) -> list[dict]:
         chosen = {p["name"]: p for p in self.global_plugins}
         chosen.update({p["name"]: p for p in service.get("plugins") or [] if p.get("enabled", True)})
         chosen.update({p["name"]: p for p in route.get("plugins") or [] if p.get("enabled", True)})
+        chosen.update({p["name"]: p for p in (consumer or {}).get("plugins") or [] if p.get("enabled", True)})
         known = [p for p in chosen.values() if p["name"] in PRIORITY]
         return sorted(known, key=lambda p: -PRIORITY[p["name"]])
 
@@ -99,7 +115,7 @@ class Gateway:
                 return f"{self.worker_uuid}#{self.worker_counter}"
         return str(uuid.uuid4())
 
-    def rate(self, conf: dict, identifier: str):
+    def rate(self, conf: dict, identifier: object):
         """(headers, exceeded): Kong's local policy, counting this request when it passes."""
         now = time.time()
         usage = {}
@@ -172,7 +188,14 @@ class Handler(BaseHTTPRequestHandler):
         upstream = {k: v for k, v in self.headers.items() if k.lower() not in HOP}
         downstream: dict[str, str] = {}
         consumer = credential = None
-        for plugin in self.gateway.plugins(route, service):
+        done: set[str] = set()
+        while True:
+            # Consumer-scoped plugins apply once key-auth has named the consumer: re-plan, skip what already ran.
+            plan = [p for p in self.gateway.plugins(route, service, consumer) if p["name"] not in done]
+            if not plan:
+                break
+            plugin = plan[0]
+            done.add(plugin["name"])
             conf = plugin.get("config") or {}
             if plugin["name"] == "correlation-id":
                 header = conf.get("header_name", "Kong-Request-ID")
@@ -191,18 +214,22 @@ class Handler(BaseHTTPRequestHandler):
                         return self._error(401, "Duplicate API key found", {"WWW-Authenticate": "Key"})
                     if values:
                         key = values[0]
-                        if conf.get("hide_credentials"):
+                        if conf.get("hide_credentials") and key in self.gateway.credentials:
                             upstream = {k: v for k, v in upstream.items() if k.lower() != name.lower()}
                         break
                 realm = {"WWW-Authenticate": f'Key realm="{conf["realm"]}"' if conf.get("realm") else "Key"}
-                if not key:
+                if key in self.gateway.credentials:
+                    consumer, credential = self.gateway.credentials[key]
+                    upstream["X-Credential-Identifier"] = credential["id"]
+                elif conf.get("anonymous"):
+                    consumer = self.gateway.consumers[conf["anonymous"]]
+                    upstream["X-Anonymous-Consumer"] = "true"
+                elif not key:
                     return self._error(401, "No API key found in request", {**realm, **downstream})
-                if key not in self.gateway.credentials:
+                else:
                     return self._error(401, "Unauthorized", {**realm, **downstream})
-                consumer, credential = self.gateway.credentials[key]
                 upstream["X-Consumer-ID"] = consumer["id"]
                 upstream["X-Consumer-Username"] = consumer["username"]
-                upstream["X-Credential-Identifier"] = credential["id"]
             elif plugin["name"] == "rate-limiting":
                 by = conf.get("limit_by", "consumer")
                 identifier = None
@@ -210,12 +237,27 @@ class Handler(BaseHTTPRequestHandler):
                     identifier = (consumer or credential or {}).get("id")
                 elif by == "credential":
                     identifier = (credential or {}).get("id")
-                headers, exceeded = self.gateway.rate(conf, identifier or self.client_address[0])
+                scope = (plugin["name"], id(plugin))  # each plugin instance counts on its own
+                headers, exceeded = self.gateway.rate(conf, (scope, identifier or self.client_address[0]))
                 downstream.update(headers)
                 if exceeded:
                     return self._error(
                         conf.get("error_code", 429), conf.get("error_message", "API rate limit exceeded"), downstream
                     )
+            elif plugin["name"] == "request-termination":
+                return self._error(
+                    conf.get("status_code", 503), conf.get("message") or "Service unavailable", downstream
+                )
+            elif plugin["name"] == "request-transformer":
+                for item in (conf.get("replace") or {}).get("headers") or []:
+                    name, _, value = item.partition(":")
+                    present = [k for k in upstream if k.lower() == name.lower()]
+                    for k in present:
+                        upstream[k] = value
+                for item in (conf.get("add") or {}).get("headers") or []:
+                    name, _, value = item.partition(":")
+                    if not any(k.lower() == name.lower() for k in upstream):
+                        upstream[name] = value
         self._proxy(service, upstream, body, downstream)
 
     def _proxy(self, service: dict, headers: dict, body: bytes, downstream: dict) -> None:
