@@ -11,7 +11,7 @@ from .console import console
 def register(sub: argparse._SubParsersAction) -> None:
     images = sub.add_parser(
         "images",
-        help="build and push the service images the registry lacks (tag = content hash of the service tree)",
+        help="build and push the service images the registry lacks, tagged by content hash",
         description="Registry credentials come from DOCKER_USERNAME and DOCKER_PASSWORD, the image names from "
         "FOUNTAIN_IMAGE_PREFIX; the engine from DOCKER_HOST (default: the local socket).",
     )
