@@ -160,6 +160,7 @@ class Analysis:
                     py_type=py_type,
                     ident=snake(name),
                     example=minimal_instance(self.spec, schema),
+                    format=schema.get("format") if schema.get("format") in ("date", "date-time") else None,
                 )
             )
         return params

@@ -28,6 +28,7 @@ class Param:
     py_type: str
     ident: str
     example: Any = None
+    format: str | None = None  # date or date-time: checked as RFC 3339 text (pydantic reads "0" as a date)
 
 
 @dataclass(frozen=True)

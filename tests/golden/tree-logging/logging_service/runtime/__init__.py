@@ -1,3 +1,3 @@
-# Vendored from the FountainAI deploy project (generator/runtime/__init__.py), runtime 976c4f62edbf.
+# Vendored from the FountainAI deploy project (generator/runtime/__init__.py), runtime a636ea1ca2ef.
 # Do not edit it here: `fountain generate` overwrites it. Change it in the project and regenerate.
 """Runtime support shared by every generated service; copied verbatim into each service tree."""

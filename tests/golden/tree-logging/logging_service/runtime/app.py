@@ -1,4 +1,4 @@
-# Vendored from the FountainAI deploy project (generator/runtime/app.py), runtime 976c4f62edbf.
+# Vendored from the FountainAI deploy project (generator/runtime/app.py), runtime a636ea1ca2ef.
 # Do not edit it here: `fountain generate` overwrites it. Change it in the project and regenerate.
 """Assemble a service's FastAPI app: versioned routers, error handlers, health, deprecation headers."""
 

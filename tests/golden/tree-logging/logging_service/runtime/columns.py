@@ -1,4 +1,4 @@
-# Vendored from the FountainAI deploy project (generator/runtime/columns.py), runtime 976c4f62edbf.
+# Vendored from the FountainAI deploy project (generator/runtime/columns.py), runtime a636ea1ca2ef.
 # Do not edit it here: `fountain generate` overwrites it. Change it in the project and regenerate.
 """Column types of the resource tables, and the one function that declares a resource's table.
 

@@ -1,4 +1,4 @@
-# Vendored from the FountainAI deploy project (generator/runtime/context.py), runtime 976c4f62edbf.
+# Vendored from the FountainAI deploy project (generator/runtime/context.py), runtime a636ea1ca2ef.
 # Do not edit it here: `fountain generate` overwrites it. Change it in the project and regenerate.
 """What the hand-written domain module receives: the request's database session, settings and version."""
 

@@ -1,4 +1,4 @@
-# Vendored from the FountainAI deploy project (generator/runtime/crud.py), runtime 976c4f62edbf.
+# Vendored from the FountainAI deploy project (generator/runtime/crud.py), runtime a636ea1ca2ef.
 # Do not edit it here: `fountain generate` overwrites it. Change it in the project and regenerate.
 """Collection and item operations over one typed resource table: list, create, get, patch, put, delete.
 

@@ -1,4 +1,4 @@
-# Vendored from the FountainAI deploy project (generator/runtime/db.py), runtime 976c4f62edbf.
+# Vendored from the FountainAI deploy project (generator/runtime/db.py), runtime a636ea1ca2ef.
 # Do not edit it here: `fountain generate` overwrites it. Change it in the project and regenerate.
 """Database engine, per-request sessions, and Alembic migrations run at start-up."""
 

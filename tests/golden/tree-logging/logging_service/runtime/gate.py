@@ -1,4 +1,4 @@
-# Vendored from the FountainAI deploy project (generator/runtime/gate.py), runtime 976c4f62edbf.
+# Vendored from the FountainAI deploy project (generator/runtime/gate.py), runtime a636ea1ca2ef.
 # Do not edit it here: `fountain generate` overwrites it. Change it in the project and regenerate.
 """Request bodies checked against the spec's own JSON schema, before pydantic sees them.
 
@@ -9,6 +9,7 @@ places; the spec is the contract, so its schema decides what a valid request is.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Awaitable, Callable
 from functools import cache
 from pathlib import Path
@@ -57,3 +58,22 @@ def body_gate(spec_file: Path, schema_pointer: str, required: bool) -> Callable[
 
 def _reject(loc: tuple[Any, ...], message: str) -> None:
     raise RequestValidationError([{"loc": loc, "msg": message, "type": "schema"}])
+
+
+# RFC 3339 full-date and date-time, as OpenAPI's `date` and `date-time` formats name them.
+_FORMATS = {
+    "date": re.compile(r"\d{4}-\d{2}-\d{2}"),
+    "date-time": re.compile(r"\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})"),
+}
+
+
+def query_format_gate(formats: dict[str, str]) -> Callable[[Request], Awaitable[None]]:
+    """A dependency that rejects a date or date-time query parameter that is not RFC 3339 text."""
+
+    async def gate(request: Request) -> None:
+        for name, fmt in formats.items():
+            for value in request.query_params.getlist(name):
+                if not _FORMATS[fmt].fullmatch(value):
+                    _reject(("query", name), f"{value!r} is not a valid {fmt} (RFC 3339)")
+
+    return gate
