@@ -24,7 +24,7 @@ REPO = "fountain-edge"
 
 
 def _mirror() -> str:
-    """The Debian mirror apt already uses (deb822 or one-line sources), else Debian's redirector."""
+    """The Debian mirror apt already uses (deb822 or one-line sources)."""
     for path in [Path("/etc/apt/sources.list.d/debian.sources"), Path("/etc/apt/sources.list")]:
         if path.exists():
             for line in path.read_text().splitlines():
@@ -33,7 +33,7 @@ def _mirror() -> str:
                     return words[1]
                 if words[:1] == ["deb"] and "security" not in line:
                     return next(w for w in words[1:] if "://" in w)
-    return "http://deb.debian.org/debian"
+    raise RuntimeError("no Debian mirror in /etc/apt/sources.list(.d): the base images need the one apt uses")
 
 
 def _proxy_ca() -> bytes:
