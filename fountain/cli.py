@@ -8,11 +8,11 @@ import sys
 from generator import SpecError
 from provision import DeployError
 
-from . import check_bundle, deploy, dev, generate, images, prepare, rollback, status
+from . import check_bundle, deploy, dev, generate, images, implement, prepare, rollback, status
 from .console import console
 
 # In the order `fountain --help` lists them: generation first, then the host.
-COMMANDS = (generate, check_bundle, dev, images, prepare, deploy, rollback, status)
+COMMANDS = (generate, implement, check_bundle, dev, images, prepare, deploy, rollback, status)
 
 
 class _OneLineHelp(argparse.HelpFormatter):
