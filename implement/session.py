@@ -138,4 +138,6 @@ def _short(text: str) -> str:
     if len(lines) > 1 and first.endswith("failed:"):
         hits = [line for line in lines if line.startswith(("E ", "FAILED", "AssertionError", "- "))]
         first = f"{first} {hits[0] if hits else lines[-1]}"
+    elif len(lines) > 1 and first.endswith(":"):
+        first = f"{first} {lines[1]}"
     return first[:300]
