@@ -54,7 +54,7 @@ class ScriptedServer:
         func = match[1] if match else "?"
         with self._lock:
             done = len(self.calls_for(func))
-            steps = self.script.get(func) or [{"status": 500}]
+            steps = self.script.get(func) or [{"status": 400}]
             step = steps[min(done, len(steps) - 1)]
             self.calls.append({"func": func, "kind": next(iter(step)), "at": time.monotonic(), "body": body})
         return func, step
