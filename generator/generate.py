@@ -16,6 +16,11 @@ from .stubs import defines, domain_operations, domain_path, recorded_signature, 
 from .writer import diff_files, diff_tree, existing_files, write_files, write_new_file, write_tree
 
 
+# What `fountain implement` keeps beside a domain module: its acceptance checks, provenance records and
+# proposals. They describe the code; the service does not run them, so they stay out of its tree and image.
+_NOT_SHIPPED = {"checks", "provenance", "proposals"}
+
+
 @dataclass
 class Result:
     services: list[Service]
@@ -60,6 +65,8 @@ def build(
         keep[service.slug] = set()
         stub_locations[service.slug] = {}
         for rel, data in written.items():
+            if rel.split("/", 1)[0] in _NOT_SHIPPED:
+                continue
             tree_rel = handler_tree_path(service, f"services/{service.slug}/{rel}")
             files[tree_rel] = data.decode("utf-8")
             keep[service.slug].add(tree_rel)
