@@ -153,9 +153,16 @@ def run_checks(target: Target, candidate: str, base: str, *, examples: int, seed
     names = ["generated tests", "schemathesis", *(e.removeprefix("test_implement_check_") for e in extra)]
     if run.returncode != 0:
         failed = _which(run.stdout, extra)
-        return CheckResult(result.passed, failed, f"{failed} failed:\n{(run.stdout + run.stderr)[-_TAIL:]}")
+        return CheckResult(result.passed, failed, f"{failed} failed:\n{_failures(run.stdout + run.stderr)}")
     result.passed += names
     return result
+
+
+def _failures(output: str) -> str:
+    """pytest's failure report from its start (the assertion comes first), at most _TAIL characters."""
+    start = output.find("= FAILURES =")
+    start = output.rfind("\n", 0, start) + 1 if start >= 0 else max(0, len(output) - _TAIL)
+    return output[start : start + _TAIL]
 
 
 def _which(output: str, extra: list[str]) -> str:

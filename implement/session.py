@@ -89,7 +89,8 @@ def run_session(client: openai.OpenAI, settings: Any, job: Job, notify: Callable
         outcome.transcript["rounds"].append(entry)
         failure = _check(job, settings, text, outcome, entry)
         if failure is None:
-            outcome.status = "filled" if round_ == 1 else "repaired"
+            if outcome.status != "proposed":  # a person's edit got a proposal, not a replacement
+                outcome.status = "filled" if round_ == 1 else "repaired"
             notify(f"{target.slug}.{target.func}: accepted in round {round_}")
             return outcome
         notify(f"{target.slug}.{target.func}: round {round_} rejected ({entry['failed']})")

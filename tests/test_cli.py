@@ -6,7 +6,7 @@ import re
 
 from .conftest import run_fountain
 
-COMMANDS = ["generate", "check-bundle", "dev", "images", "prepare", "deploy", "rollback", "status"]
+COMMANDS = ["generate", "implement", "check-bundle", "dev", "images", "prepare", "deploy", "rollback", "status"]
 
 
 def test_help_lists_every_sub_command_on_one_line(tmp_path):
