@@ -29,18 +29,24 @@ _MARK = "# fountain-signature: "
 
 
 def _functions(source: str) -> list[str]:
-    return [line[len(_MARK) :].split(" ", 1)[1].split("(", 1)[0] for line in source.splitlines() if line.startswith(_MARK)]
+    return [
+        line[len(_MARK) :].split(" ", 1)[1].split("(", 1)[0] for line in source.splitlines() if line.startswith(_MARK)
+    ]
 
 
 def _fountain(project: Path, env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "fountain", *args], cwd=project, env=env, capture_output=True, text=True)
+    return subprocess.run(
+        [sys.executable, "-m", "fountain", *args], cwd=project, env=env, capture_output=True, text=True
+    )
 
 
 def main() -> None:
     with tempfile.TemporaryDirectory(prefix="bench-implement-") as scratch:
         project = Path(scratch)
         shutil.copytree(ROOT / "specs", project / "specs")
-        shutil.copytree(ROOT / "services", project / "services", ignore=shutil.ignore_patterns("__pycache__", "provenance"))
+        shutil.copytree(
+            ROOT / "services", project / "services", ignore=shutil.ignore_patterns("__pycache__", "provenance")
+        )
         script: dict[str, list[dict]] = {}
         reset = []
         for module in sorted((project / "services").glob("*/domain.py")):
@@ -63,27 +69,34 @@ def main() -> None:
             os.chdir(project)
             try:
                 start = time.perf_counter()
-                first = run(specs, project, handlers, settings)
+                first = run(specs, project, handlers, settings, services=reset)
                 full = time.perf_counter() - start
                 calls_full = len(server.calls)
                 start = time.perf_counter()
-                again = run(specs, project, handlers, settings)
+                again = run(specs, project, handlers, settings, services=reset)
                 rerun = time.perf_counter() - start
             finally:
                 os.chdir(cwd)
             start = time.perf_counter()
-            command = _fountain(project, env, "implement")
+            command = _fountain(project, env, "implement", *[a for slug in reset for a in ("--service", slug)])
+            assert "API calls" in command.stderr, command.stderr
             rerun_cli = time.perf_counter() - start
             calls_rerun = len(server.calls) - calls_full
-        stubs = [o for o in first.outcomes]
+        stubs = list(first.outcomes)
         print(f"{'':34} {'full run':>12} {'rerun':>12}")
         print(f"{'API calls':34} {calls_full:>12} {calls_rerun:>12}")
         print(f"{'wall time, implement.run (s)':34} {full:>12.2f} {rerun:>12.3f}")
         print(f"{'wall time, fountain implement (s)':34} {'':>12} {rerun_cli:>12.3f}")
-        print(f"{'operations filled / up to date':34} {sum(o.status in ('filled', 'repaired') for o in stubs):>12} "
-              f"{sum(i.state == 'current' for i in again.items):>12}")
+        print(
+            f"{'operations filled / up to date':34} {sum(o.status in ('filled', 'repaired') for o in stubs):>12} "
+            f"{sum(i.state == 'current' for i in again.items):>12}"
+        )
         print("rounds per operation: " + ", ".join(f"{o.slug}.{o.func}={o.rounds} ({o.status})" for o in stubs))
-        assert command.returncode == 0, command.stderr
+        left = [o for o in stubs if o.status == "failed"]
+        for o in left:
+            print(f"stays a stub: {o.slug}.{o.func}: {o.reason}")
+        if left:
+            print("(a function that stays a stub is asked for again on every run; the rerun's calls are its rounds)")
 
 
 if __name__ == "__main__":

@@ -15,7 +15,6 @@ from .specs import Progress, load_services
 from .stubs import defines, domain_operations, domain_path, recorded_signature, stub_spec
 from .writer import diff_files, diff_tree, existing_files, write_files, write_new_file, write_tree
 
-
 # What `fountain implement` keeps beside a domain module: its acceptance checks, provenance records and
 # proposals. They describe the code; the service does not run them, so they stay out of its tree and image.
 _NOT_SHIPPED = {"checks", "provenance", "proposals"}

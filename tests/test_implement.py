@@ -64,7 +64,7 @@ components:
         message: {{type: string}}
 """
 # The service's own acceptance check, run on every candidate: known inputs, known results.
-_CHECK = '''
+_CHECK = """
 import math
 
 import pytest
@@ -90,7 +90,7 @@ def test_values(client, name):
         pytest.skip("still a stub")
     assert answer.status_code == 200, answer.text
     assert answer.json()["total"] == CASES[name](numbers), f"{{name}} of {{numbers}}"
-'''
+"""
 
 
 def _answer(func: str, expression: str) -> dict:
@@ -159,7 +159,10 @@ def test_scripted_sessions_write_report_and_count(project: Path):
         "add_numbers": [{"answer": _answer(*_OPS["addNumbers"])}],
         "max_number": [{"answer": wrong}, {"answer": _answer(*_OPS["maxNumber"])}],
         "min_number": [{"answer": never}],
-        "count_numbers": [{"raw": "here is the code: def count_numbers(..."}, {"answer": _answer(*_OPS["countNumbers"])}],
+        "count_numbers": [
+            {"raw": "here is the code: def count_numbers(..."},
+            {"answer": _answer(*_OPS["countNumbers"])},
+        ],
         "sum_squares": [{"status": 429, "retry_after": "1"}, {"answer": _answer(*_OPS["sumSquares"])}],
         "product_numbers": [{"hang": 4}, {"answer": _answer(*_OPS["productNumbers"])}],
     }

@@ -38,7 +38,9 @@ def _fountain(project: Path, env: dict[str, str], *args: str) -> subprocess.Comp
 
 
 def _functions(source: str) -> list[str]:
-    return [line[len(_MARK) :].split(" ", 1)[1].split("(", 1)[0] for line in source.splitlines() if line.startswith(_MARK)]
+    return [
+        line[len(_MARK) :].split(" ", 1)[1].split("(", 1)[0] for line in source.splitlines() if line.startswith(_MARK)
+    ]
 
 
 @pytest.mark.parametrize("slug", ["central-sequence", "story-factory"])
@@ -93,7 +95,7 @@ def _rejected_by_schemathesis(slug: str) -> set[str]:
 
 
 # The guide's read-then-write, "fixed" the way a model might: on a clash it keeps the number anyway.
-_DUPLICATES = '''
+_DUPLICATES = """
 def generate_sequence_number(ctx, *, body):
     kind = str(getattr(body.elementType, "value", body.elementType))
     found = ctx.session.execute(
@@ -118,7 +120,7 @@ def generate_sequence_number(ctx, *, body):
     except IntegrityError:
         pass
     return {"sequenceNumber": number, "comment": body.comment}
-'''
+"""
 
 
 def test_an_answer_handing_out_duplicate_numbers_is_rejected(tmp_path: Path):
@@ -144,4 +146,4 @@ def test_an_answer_handing_out_duplicate_numbers_is_rejected(tmp_path: Path):
     assert module.read_bytes() == before
     assert not (project / "services" / "central-sequence" / "provenance").exists()
     transcript = next((project / ".fountain" / "implement" / "transcripts" / "central-sequence").glob("generate_*"))
-    assert "duplicate sequence numbers handed out" in transcript.read_text() or "5xx" in transcript.read_text()
+    assert "duplicate sequence numbers handed out" in transcript.read_text()

@@ -66,11 +66,12 @@ def test_concurrent_numbers_are_unique_and_stable():
         assert status == 201, (kind, element, status, number)
         numbers.setdefault(kind, {}).setdefault(element, set()).add(number)
     for kind, elements in numbers.items():
-        unstable = {e: sorted(n) for e, n in elements.items() if len(n) > 1}
-        assert not unstable, f"{kind}: asking again gave another number: {unstable}"
-        owners: dict[int, list[int]] = {}
-        for element, found in elements.items():
-            owners.setdefault(next(iter(found)), []).append(element)
-        duplicates = {n: e for n, e in owners.items() if len(e) > 1}
+        owners: dict[int, set[int]] = {}
+        for element, handed in elements.items():
+            for number in handed:
+                owners.setdefault(number, set()).add(element)
+        duplicates = {n: sorted(e) for n, e in sorted(owners.items()) if len(e) > 1}
         assert not duplicates, f"{kind}: duplicate sequence numbers handed out: {dict(list(duplicates.items())[:5])}"
+        unstable = {e: sorted(n) for e, n in elements.items() if len(n) > 1}
+        assert not unstable, f"{kind}: asking again gave another number: {dict(list(unstable.items())[:5])}"
         assert sorted(owners) == list(range(1, len(owners) + 1)), f"{kind}: numbers skipped: {sorted(owners)}"

@@ -69,7 +69,9 @@ class ScriptedServer:
             def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
                 body = json.loads(self.rfile.read(length) or b"{}")
-                if self.path != "/v1/chat/completions" or not self.headers.get("Authorization", "").startswith("Bearer "):
+                if self.path != "/v1/chat/completions" or not self.headers.get("Authorization", "").startswith(
+                    "Bearer "
+                ):
                     self._send(404 if self.path != "/v1/chat/completions" else 401, {"error": {"message": "no"}})
                     return
                 func, step = server._next(body)
@@ -79,7 +81,9 @@ class ScriptedServer:
                 if "status" in step:
                     headers = {"Retry-After": step["retry_after"]} if "retry_after" in step else {}
                     # x-should-retry is the SDK's own override; leave the decision to its status rules.
-                    self._send(step["status"], {"error": {"message": f"scripted {step['status']}", "type": "x"}}, headers)
+                    self._send(
+                        step["status"], {"error": {"message": f"scripted {step['status']}", "type": "x"}}, headers
+                    )
                     return
                 content = step["raw"] if "raw" in step else json.dumps(step["answer"])
                 self._send(
