@@ -200,7 +200,7 @@ def run(
             service=service.title,
             package=service.package,
             func=item.func,
-            operation_ids=tuple(o.operation_id for _, o in versions_of(service, item.func)),
+            operation_ids=tuple(dict.fromkeys(o.operation_id for _, o in versions_of(service, item.func))),
             spec_slice=cut,
             stub=_with_mark(source, item.func),
             module=source,

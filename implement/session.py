@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -14,6 +15,7 @@ from .checks import CheckResult, Target, run_checks
 from .cost import Tokens
 from .source import SpliceError, helper_names, splice
 
+_TITLE = re.compile(r"^\|?\s*- ((?:ST\d+ )?[A-Z][\w -]+)$")
 SEED = 20240917  # Schemathesis' seed: a candidate and its rerun see the same examples
 
 
@@ -137,8 +139,11 @@ def _short(text: str) -> str:
     lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
     first = lines[0] if lines else ""
     if len(lines) > 1 and first.endswith("failed:"):
-        hits = [line for line in lines if line.startswith(("E ", "FAILED", "AssertionError", "- "))]
-        first = f"{first} {hits[0] if hits else lines[-1]}"
+        # An assertion's message, else Schemathesis' failure title ("- ST202 Schema-valid request rejected").
+        found = [line.split("AssertionError:", 1)[1].strip() for line in lines if "AssertionError:" in line]
+        found += [m[1] for line in lines if (m := _TITLE.match(line))]
+        found += [line[2:].strip() for line in lines if line.startswith("E ")]
+        first = f"{first} {found[0] if found else lines[-1]}"
     elif len(lines) > 1 and first.endswith(":"):
         first = f"{first} {lines[1]}"
     return first[:300]
