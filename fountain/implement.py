@@ -23,6 +23,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     cmd.add_argument(
         "--stale", action="store_true", help="also regenerate functions whose spec slice changed (proposal if edited)"
     )
+    cmd.add_argument(
+        "--retry-failed", action="store_true", help="ask again for stubs whose last session failed on the same spec"
+    )
     cmd.set_defaults(func=run)
 
 
@@ -37,6 +40,7 @@ def run(args: argparse.Namespace) -> int:
             settings,
             dry_run=args.dry_run,
             regenerate_stale=args.stale,
+            retry_failed=args.retry_failed,
             services=args.service,
             notify=lambda line: console.print(f"[dim]{line}[/]"),
         )

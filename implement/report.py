@@ -17,6 +17,7 @@ _STATE = {
     "edited-stale": "stale and edited by a person (--stale writes a proposal beside it)",
     "hand-written": "written by a person (kept)",
     "todo": "stub",
+    "failed-before": "stays a stub: its last session failed on this spec slice (--retry-failed asks again)",
 }
 
 
@@ -52,7 +53,8 @@ def show_dry_run(console: Console, result: RunResult, settings: Settings) -> Non
 def _states(console: Console, result: RunResult) -> None:
     for item in result.items:
         if item.state != "todo" and item.state != "hand-written":
-            console.print(f"[cyan]{item.state}[/] {item.slug}.{item.func}: {_STATE[item.state]}")
+            why = f" ({item.detail})" if item.state == "failed-before" and item.detail else ""
+            console.print(f"[cyan]{item.state}[/] {item.slug}.{item.func}: {_STATE[item.state]}{why}")
 
 
 def show_summary(console: Console, result: RunResult) -> None:

@@ -16,7 +16,7 @@ from generator import build
 from generator.specs import load_services
 from generator.stubs import domain_operations, stub_spec
 
-from . import prompt, provenance, transcripts
+from . import failures, prompt, provenance, transcripts
 from .checks import Target
 from .cost import Tokens, usd
 from .provenance import Record
@@ -36,7 +36,7 @@ class Item:
 
     slug: str
     func: str
-    state: str  # todo | current | stale | edited | edited-stale | hand-written
+    state: str  # todo | current | stale | edited | edited-stale | hand-written | failed-before
     record: Record | None = None
     detail: str = ""
 
@@ -63,8 +63,19 @@ def _marked(source: str) -> list[str]:
     return names
 
 
-def _quick_plan(handlers: Path, project_root: Path, services: list[str] | None) -> list[Item] | None:
-    """The plan from the records and raw spec files alone, when no function is a stub; else None."""
+def _failed_before(project_root: Path, slug: str, func: str) -> bool:
+    """The last session for this stub failed on the spec slice it still has (recorded in .fountain/, ignored)."""
+    memo = failures.read(project_root, slug, func)
+    if memo is None:
+        return False
+    current = slice_from_sources(memo["sources"], project_root)
+    return current is not None and sha256(current) == memo["spec_slice_sha256"]
+
+
+def _quick_plan(
+    handlers: Path, project_root: Path, services: list[str] | None, retry_failed: bool = False
+) -> list[Item] | None:
+    """The plan from the records and raw spec files alone, when no function needs a session; else None."""
     items = []
     for module in sorted(handlers.glob("*/domain.py")):
         slug = module.parent.name
@@ -73,7 +84,12 @@ def _quick_plan(handlers: Path, project_root: Path, services: list[str] | None) 
         source = module.read_text(encoding="utf-8")
         for func in _marked(source):
             if is_stub(source, func):
-                return None
+                if retry_failed or not _failed_before(project_root, slug, func):
+                    return None
+                items.append(
+                    Item(slug, func, "failed-before", detail=failures.read(project_root, slug, func)["reason"])
+                )
+                continue
             record = provenance.read(handlers, slug, func)
             if record is None:
                 items.append(Item(slug, func, "hand-written"))
@@ -103,7 +119,7 @@ def plan(specs: Path, project_root: Path, handlers: Path, services: list[str] | 
     return _full_plan(load_services(specs), project_root, handlers, services)[0]
 
 
-def _full_plan(loaded, project_root: Path, handlers: Path, services: list[str] | None):
+def _full_plan(loaded, project_root: Path, handlers: Path, services: list[str] | None, retry_failed: bool = False):
     items, slices = [], {}
     for service in loaded:
         if services and service.slug not in services:
@@ -118,7 +134,11 @@ def _full_plan(loaded, project_root: Path, handlers: Path, services: list[str] |
             slices[(service.slug, func)] = (service, version, op, cut)
             record = provenance.read(handlers, service.slug, func)
             if is_stub(source, func):
-                items.append(Item(service.slug, func, "todo", record))
+                memo = failures.read(project_root, service.slug, func)
+                if not retry_failed and memo and memo["spec_slice_sha256"] == sha256(cut):
+                    items.append(Item(service.slug, func, "failed-before", record, memo["reason"]))
+                else:
+                    items.append(Item(service.slug, func, "todo", record))
             elif record is None:
                 items.append(Item(service.slug, func, "hand-written"))
             else:
@@ -174,15 +194,16 @@ def run(
     *,
     dry_run: bool = False,
     regenerate_stale: bool = False,
+    retry_failed: bool = False,
     services: list[str] | None = None,
     notify: Callable[[str], None] = lambda _: None,
 ) -> RunResult:
     """Fill every stub (and, when asked, every stale function); a rerun with unchanged specs calls nothing."""
-    quick = _quick_plan(handlers, project_root, services)
+    quick = _quick_plan(handlers, project_root, services, retry_failed)
     if quick is not None and not (regenerate_stale and any(i.state in ("stale", "edited-stale") for i in quick)):
         return RunResult(quick)
     loaded = load_services(specs)
-    items, slices = _full_plan(loaded, project_root, handlers, services)
+    items, slices = _full_plan(loaded, project_root, handlers, services, retry_failed)
     wanted = [i for i in items if i.state == "todo" or (regenerate_stale and i.state in ("stale", "edited-stale"))]
     result = RunResult(items)
     if not wanted:
@@ -191,6 +212,7 @@ def run(
         raise SettingsError(missing_key_message())
     built = build(specs, project_root, handlers_dir=handlers)
     locks = {slug: threading.Lock() for slug in {i.slug for i in wanted}}
+    memos: dict[tuple[str, str], dict[str, Any]] = {}
     jobs = []
     for item in wanted:
         service, version, op, cut = slices[(item.slug, item.func)]
@@ -244,6 +266,7 @@ def run(
             "signature": stub_spec(service, version, op).signature,
             "sources": sources(service, item.func, project_root),
         }
+        memos[(item.slug, item.func)] = record_base
         jobs.append(
             Job(
                 target=target,
@@ -270,6 +293,11 @@ def run(
     with ThreadPoolExecutor(max_workers=settings.concurrency) as pool:
         outcomes = list(pool.map(lambda job: run_session(client, settings, job, notify), jobs))
     for outcome in outcomes:
+        base = memos[(outcome.slug, outcome.func)]
+        if outcome.status == "failed":
+            failures.write(project_root, outcome.slug, outcome.func, {**base, "reason": outcome.reason})
+        else:
+            failures.clear(project_root, outcome.slug, outcome.func)
         transcripts.write(project_root, outcome.slug, outcome.func, {**outcome.transcript, "status": outcome.status})
         outcome.transcript = {}
         result.calls += outcome.calls

@@ -211,7 +211,10 @@ def test_scripted_sessions_write_report_and_count(project: Path):
         # Unchanged specs: no call; then a changed slice is reported stale and costs nothing until asked.
         calls = len(server.calls)
         script["min_number"] = [{"answer": _answer(*_OPS["minNumber"])}]
-        again = _fountain(project, env, "implement")
+        same = _fountain(project, env, "implement")
+        assert same.returncode == 0 and len(server.calls) == calls and "API calls 0" in same.stderr
+        assert "failed-before" in _row(same.stderr, "min_number")  # the same failure is not paid for twice
+        again = _fountain(project, env, "implement", "--retry-failed")
         assert len(server.calls) == calls + 1  # only the stub that stayed a stub
         written = domain.read_bytes()
         third = _fountain(project, env, "implement")
