@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 from pydantic import AliasChoices, Field, SecretStr, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -31,7 +33,12 @@ class Settings(BaseSettings):
 
 
 def load_settings() -> Settings:
-    """Settings from the environment; a bad value is one message naming the variable."""
+    """Settings from the environment; a bad value or an unknown FOUNTAIN_IMPLEMENT_ name is one message naming it."""
+    # pydantic-settings ignores environment variables it has no field for, so a misspelt one would pass silently.
+    known = {f"FOUNTAIN_IMPLEMENT_{name.upper()}" for name in Settings.model_fields if name != "api_key"}
+    unknown = sorted(k for k in os.environ if k.upper().startswith("FOUNTAIN_IMPLEMENT_") and k.upper() not in known)
+    if unknown:
+        raise SettingsError(f"{unknown[0]}: not a setting of fountain implement (known: {', '.join(sorted(known))})")
     try:
         return Settings()
     except ValidationError as error:

@@ -236,3 +236,13 @@ def test_scripted_sessions_write_report_and_count(project: Path):
         assert "max(_values(body), default=0)" in proposal.read_text()
         assert "-    return {'total': max(_values(body), default=-99)}" in redo.stderr
         assert "proposed 1" in redo.stderr and again.returncode == 0
+
+
+def test_a_bad_or_misspelt_setting_is_one_line_naming_it(project: Path):
+    for env, named in (
+        ({"FOUNTAIN_IMPLEMENT_TIMEOUT": "soon"}, "FOUNTAIN_IMPLEMENT_TIMEOUT"),
+        ({"FOUNTAIN_IMPLEMENT_MODLE": "gpt-4.1"}, "FOUNTAIN_IMPLEMENT_MODLE"),
+    ):
+        done = _fountain(project, {"OPENAI_API_KEY": "sk-test", **env}, "implement", "--dry-run")
+        assert done.returncode == 2
+        assert len(done.stderr.strip().splitlines()) == 1 and named in done.stderr
