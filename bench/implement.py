@@ -82,11 +82,15 @@ def main() -> None:
             assert "API calls" in command.stderr, command.stderr
             rerun_cli = time.perf_counter() - start
             calls_rerun = len(server.calls) - calls_full
+            start = time.perf_counter()
+            _fountain(project, env, "--help")
+            startup = time.perf_counter() - start
         stubs = list(first.outcomes)
         print(f"{'':34} {'full run':>12} {'rerun':>12}")
         print(f"{'API calls':34} {calls_full:>12} {calls_rerun:>12}")
         print(f"{'wall time, implement.run (s)':34} {full:>12.2f} {rerun:>12.3f}")
         print(f"{'wall time, fountain implement (s)':34} {'':>12} {rerun_cli:>12.3f}")
+        print(f"{'baseline: fountain --help (s)':34} {'':>12} {startup:>12.3f}   (Python start-up and imports)")
         print(
             f"{'operations filled / up to date':34} {sum(o.status in ('filled', 'repaired') for o in stubs):>12} "
             f"{sum(i.state == 'current' for i in again.items):>12}"
@@ -96,7 +100,7 @@ def main() -> None:
         for o in left:
             print(f"stays a stub: {o.slug}.{o.func}: {o.reason}")
         if left:
-            print("(a function that stays a stub is asked for again on every run; the rerun's calls are its rounds)")
+            print("(a stub whose session failed is not asked for again while its spec slice is unchanged)")
 
 
 if __name__ == "__main__":
