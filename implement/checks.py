@@ -8,6 +8,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,6 +20,9 @@ from generator.writer import write_tree
 # the template imports every model of the signatures, which an answer need not use (F401).
 _RUFF = ["check", "--isolated", "--select", "E,F,B", "--ignore", "E501,B008,F401", "--target-version", "py311"]
 _TAIL = 6000
+# The generator is not thread-safe (its migration replay uses one in-memory database: two sessions of
+# different services building at once raised "table already exists"); builds take turns, tests do not.
+_BUILDING = threading.Lock()
 
 
 @dataclass
@@ -181,7 +185,8 @@ def _tree_with(target: Target, candidate: str, scratch: Path, examples: int, see
     handlers = scratch / "handlers"
     shutil.copytree(target.handlers / target.slug, handlers / target.slug, ignore=shutil.ignore_patterns("__pycache__"))
     (handlers / target.slug / "domain.py").write_text(candidate, encoding="utf-8")
-    built = build(target.specs, target.project_root, handlers_dir=handlers)
+    with _BUILDING:
+        built = build(target.specs, target.project_root, handlers_dir=handlers)
     tree = scratch / "tree"
     write_tree(tree, built.trees[target.slug])
     tests = tree / "tests"
