@@ -20,8 +20,9 @@ from generator.writer import write_tree
 # the template imports every model of the signatures, which an answer need not use (F401).
 _RUFF = ["check", "--isolated", "--select", "E,F,B", "--ignore", "E501,B008,F401", "--target-version", "py311"]
 _TAIL = 6000
-# The generator is not thread-safe (its migration replay uses one in-memory database: two sessions of
-# different services building at once raised "table already exists"); builds take turns, tests do not.
+# A build is not thread-safe: the migration replay binds alembic's module-level `op` proxy
+# (`Operations.context`, generator/migrations.py), so two services' sessions building at once sent one's
+# CREATE TABLE to the other's database ("table already exists"). Builds take turns; the tests do not.
 _BUILDING = threading.Lock()
 
 
