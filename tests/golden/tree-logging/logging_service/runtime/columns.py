@@ -1,4 +1,4 @@
-# Vendored from the FountainAI deploy project (generator/runtime/columns.py), runtime a636ea1ca2ef.
+# Vendored from the FountainAI deploy project (generator/runtime/columns.py), runtime 3c638105480d.
 # Do not edit it here: `fountain generate` overwrites it. Change it in the project and regenerate.
 """Column types of the resource tables, and the one function that declares a resource's table.
 
