@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
@@ -194,3 +195,42 @@ def test_fan_out_runs_a_bounded_number_of_calls_at_once_and_keeps_their_order(tr
         assert peak[0] == 2, peak
         """,
     )
+
+
+def _two_services(project: Path, depends_on: str) -> Path:
+    """specs/ with Central Sequence and Character, whose spec's x-fountain-depends-on is replaced."""
+    specs = project / "specs"
+    (specs / "central-sequence").mkdir(parents=True)
+    (specs / "character").mkdir()
+    for name in ("v1.yaml", "v2.yaml"):
+        (specs / "central-sequence" / name).write_text((PROJECT_SPECS / "central-sequence" / name).read_text())
+    text = (PROJECT_SPECS / "character" / "v1.yaml").read_text()
+    assert "x-fountain-depends-on: [central-sequence]" in text
+    (specs / "character" / "v1.yaml").write_text(text.replace("[central-sequence]", depends_on))
+    return specs
+
+
+def test_a_dependency_must_be_a_list_of_names_and_not_the_service_itself(project: Path):
+    for declared, words in (("central-sequence", "must be a list"), ("[character]", "cannot depend on itself")):
+        specs = _two_services(project, declared)
+        result = run_fountain("generate", str(specs), "-o", "out", cwd=project)
+        lines = result.stderr.strip().splitlines()
+        assert result.returncode == 2 and len(lines) == 1, result.stderr
+        assert "character/v1.yaml at /x-fountain-depends-on" in lines[0] and words in lines[0], lines
+        assert not (project / "out").exists()
+        shutil.rmtree(specs)
+
+
+def test_a_dependency_outside_the_specs_given_is_a_warning_and_gets_no_client(project: Path):
+    specs = _two_services(project, "[central-sequence, billing]")
+    result = run_fountain("generate", str(specs), "-o", "out", cwd=project)
+    assert result.returncode == 0, result.stderr
+    assert "x-fountain-depends-on names 'billing', which is not among the specs given" in result.stdout + result.stderr
+    clients = project / "out" / "character" / "character" / "clients"
+    assert sorted(p.name for p in clients.iterdir()) == [
+        "__init__.py",
+        "central_sequence.py",
+        "central_sequence_models.py",
+    ]
+    # The client is generated from Central Sequence's newest spec (v2).
+    assert 'version = "v2"' in (clients / "central_sequence.py").read_text()
