@@ -107,7 +107,9 @@ def build_app(
     app.state.db = db
     if clients is not None:
         key_headers = getattr(clients, "key_headers", ())
-        app.state.clients = lambda request: clients(http, settings, call_context(request.headers, settings, key_headers))
+        app.state.clients = lambda request: clients(
+            http, settings, call_context(request.headers, settings, key_headers)
+        )
     install_error_handlers(app)
     for mount in versions:
         app.include_router(mount.router, prefix=f"/{mount.label}", deprecated=mount.deprecated or None)

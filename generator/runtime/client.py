@@ -101,7 +101,9 @@ class ServiceClient:
         if key_header and self._call_context.api_key:
             sent[key_header] = self._call_context.api_key
         params = {k: _query_value(v) for k, v in (query or {}).items() if v is not None}
-        payload = body.model_dump(mode="json", by_alias=True, exclude_unset=True) if isinstance(body, BaseModel) else body
+        payload = (
+            body.model_dump(mode="json", by_alias=True, exclude_unset=True) if isinstance(body, BaseModel) else body
+        )
         url = self._base + template.format_map({k: quote(str(v), safe="") for k, v in (path or {}).items()})
         response = self._send(method, url, params, payload, sent)
         if response.status_code >= 500:

@@ -1,3 +1,3 @@
-# Vendored from the FountainAI deploy project (generator/runtime/__init__.py), runtime 3c638105480d.
+# Vendored from the FountainAI deploy project (generator/runtime/__init__.py), runtime c3e164a7869f.
 # Do not edit it here: `fountain generate` overwrites it. Change it in the project and regenerate.
 """Runtime support shared by every generated service; copied verbatim into each service tree."""

@@ -1,4 +1,4 @@
-# Vendored from the FountainAI deploy project (generator/runtime/media.py), runtime 3c638105480d.
+# Vendored from the FountainAI deploy project (generator/runtime/media.py), runtime c3e164a7869f.
 # Do not edit it here: `fountain generate` overwrites it. Change it in the project and regenerate.
 """Responses of operations whose spec documents a text body (text/html, text/plain, ...) instead of JSON."""
 
