@@ -38,7 +38,8 @@ def _gather(ctx: Context, script_id: int, context: str | None) -> tuple[Any, lis
     try:
         script, characters, *sessions = concurrently(calls, ctx.settings.client_concurrency)
     except ServiceError as error:
-        if error.service == "core-script-management" and error.status == 404:
+        # A scriptId Core Script Management refuses (404, or 400 for one it cannot hold) names no script.
+        if error.service == "core-script-management" and error.status in (400, 404):
             raise DomainError(404, "script_not_found", f"no script {script_id}") from None
         raise DomainError(503, "dependency_failed", str(error)) from None
     except ServiceUnavailable as error:
