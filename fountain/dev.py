@@ -56,8 +56,10 @@ def run(args: argparse.Namespace) -> int:
     report(result)
     state = Path(".fountain/dev")
     key = dev_api_key(state)
-    app = build_dev_app(result.services, args.output, state, key)
     base = f"http://{args.host}:{args.port}"
+    # A wildcard address is not one a client can call; the services reach each other over loopback.
+    local = base if args.host not in ("0.0.0.0", "::", "") else f"http://127.0.0.1:{args.port}"
+    app = build_dev_app(result.services, args.output, state, key, local)
     console.print(f"[green]serving[/] {len(result.services)} service(s) at {base}/ (index with every /docs)")
     for service in result.services:
         console.print(f"  {base}{prefix(service)}/docs  {service.title}")

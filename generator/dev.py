@@ -37,8 +37,26 @@ def dev_api_key(state_dir: Path) -> str:
     return path.read_text().strip()
 
 
-def build_dev_app(services: list[Service], trees: Path, state_dir: Path, api_key: str) -> Starlette:
-    """A root app mounting each service's app under its prefix, with an index page at /."""
+def dependency_urls(service: Service, services: list[Service], base_url: str) -> dict[str, str]:
+    """Settings naming where each service this one calls answers: its prefix on this same server.
+
+    A URL set in the environment (CENTRAL_SEQUENCE_URL=...) wins, to call another instance or a dead port.
+    """
+    by_slug = {s.slug: s for s in services}
+    return {
+        f"{by_slug[d].package}_url": base_url.rstrip("/") + prefix(by_slug[d])
+        for d in service.depends_on
+        if f"{by_slug[d].package}_url".upper() not in {name.upper() for name in os.environ}
+    }
+
+
+def build_dev_app(
+    services: list[Service], trees: Path, state_dir: Path, api_key: str, base_url: str | None = None
+) -> Starlette:
+    """A root app mounting each service's app under its prefix, with an index page at /.
+
+    base_url is where this app is served: the services call each other there (else compose's defaults).
+    """
     from pydantic import SecretStr
 
     state_dir.mkdir(parents=True, exist_ok=True)
@@ -48,7 +66,9 @@ def build_dev_app(services: list[Service], trees: Path, state_dir: Path, api_key
         main = importlib.import_module(f"{service.package}.main")
         config = importlib.import_module(f"{service.package}.config")
         settings = config.Settings(
-            database_url=f"sqlite:///{(state_dir / service.package).resolve()}.db", api_keys=SecretStr(api_key)
+            database_url=f"sqlite:///{(state_dir / service.package).resolve()}.db",
+            api_keys=SecretStr(api_key),
+            **(dependency_urls(service, services, base_url) if base_url else {}),
         )
         apps.append((service, main.create_app(settings)))
 
