@@ -37,7 +37,16 @@ def dev_api_key(state_dir: Path) -> str:
     return path.read_text().strip()
 
 
-def build_dev_app(services: list[Service], trees: Path, state_dir: Path, api_key: str) -> Starlette:
+def database_url(template: str | None, service: Service, state_dir: Path) -> str:
+    """The service's database: the template with {service} filled in, else a SQLite file in state_dir."""
+    if template is None:
+        return f"sqlite:///{(state_dir / service.package).resolve()}.db"
+    return template.replace("{service}", service.package)
+
+
+def build_dev_app(
+    services: list[Service], trees: Path, state_dir: Path, api_key: str, database: str | None = None
+) -> Starlette:
     """A root app mounting each service's app under its prefix, with an index page at /."""
     from pydantic import SecretStr
 
@@ -48,7 +57,7 @@ def build_dev_app(services: list[Service], trees: Path, state_dir: Path, api_key
         main = importlib.import_module(f"{service.package}.main")
         config = importlib.import_module(f"{service.package}.config")
         settings = config.Settings(
-            database_url=f"sqlite:///{(state_dir / service.package).resolve()}.db", api_keys=SecretStr(api_key)
+            database_url=database_url(database, service, state_dir), api_keys=SecretStr(api_key)
         )
         apps.append((service, main.create_app(settings)))
 

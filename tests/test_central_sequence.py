@@ -81,7 +81,8 @@ def test_64_clients_get_unique_numbers_and_reorders_stay_atomic(tree: Path, tmp_
         }
 
     assert {status for _, _, status, _ in results} == {201}
-    assert reorders and set(reorders) <= {200, 400} and 200 in set(reorders), reorders[:20]
+    # A swap built from numbers another swap has just moved conflicts (409) and changes nothing.
+    assert reorders and set(reorders) <= {200, 409} and 200 in set(reorders), reorders[:20]
     # Characters: one number per element, the same on every retry, none handed out twice, none skipped.
     by_element: dict[int, set[int]] = {}
     for kind, element, _, number in results:
@@ -95,6 +96,8 @@ def test_64_clients_get_unique_numbers_and_reorders_stay_atomic(tree: Path, tmp_
     sections = _stored(url, "section")
     assert set(sections) == set(final)
     assert len(set(sections.values())) == len(sections)
+    # Swaps only exchange numbers: the sections still hold exactly 1..n, none lost, none invented.
+    assert sorted(sections.values()) == list(range(1, len(sections) + 1))
     assert {e: r.json()["sequenceNumber"] for e, r in final.items()} == sections
 
 
@@ -122,12 +125,28 @@ def test_reorder_is_all_or_nothing_and_versions_count_up(tree: Path, tmp_path: P
                 "elements": [{"elementId": 7, "newSequence": 3}, {"elementId": 404, "newSequence": 1}],
             },
         )
-        assert unknown.status_code == 400 and "404" in unknown.json()["message"]
+        # Schema-valid requests the stored numbers refuse: 404 (unknown element) and 409 (conflict), not 400.
+        assert unknown.status_code == 404 and "404" in unknown.json()["message"]
         taken = client.put(
             "/v2/sequence/reorder",
             json={"elementType": "action", "comment": "c", "elements": [{"elementId": 7, "newSequence": 2}]},
         )
-        assert taken.status_code == 400 and "element 8" in taken.json()["message"]
+        assert taken.status_code == 409 and "element 8" in taken.json()["message"]
+        twice = client.put(
+            "/v2/sequence/reorder",
+            json={
+                "elementType": "action",
+                "comment": "c",
+                "elements": [{"elementId": 7, "newSequence": 5}, {"elementId": 9, "newSequence": 5}],
+            },
+        )
+        assert twice.status_code == 409 and "same sequence number" in twice.json()["message"]
+        # What the spec itself refuses is a 400: an entry without its number, an id beyond 64 bits.
+        for bad in ([{"elementId": 7}], [{"elementId": 2**63, "newSequence": 1}]):
+            refused = client.put("/v2/sequence/reorder", json={"elementType": "action", "comment": "c", "elements": bad})
+            assert refused.status_code == 400, refused.text
+        big = client.post("/v2/sequence", json={"elementType": "action", "elementId": 2**63, "comment": "c"})
+        assert big.status_code == 400, big.text
         assert _stored(url, "action") == before
         # v1 (POST) and v2 (PUT) share one domain function; a swap lands whole.
         swap = client.post(
