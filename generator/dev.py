@@ -56,9 +56,7 @@ def build_dev_app(
         sys.path.insert(0, str(trees / service.slug))
         main = importlib.import_module(f"{service.package}.main")
         config = importlib.import_module(f"{service.package}.config")
-        settings = config.Settings(
-            database_url=database_url(database, service, state_dir), api_keys=SecretStr(api_key)
-        )
+        settings = config.Settings(database_url=database_url(database, service, state_dir), api_keys=SecretStr(api_key))
         apps.append((service, main.create_app(settings)))
 
     async def index(_: Request) -> HTMLResponse:

@@ -24,7 +24,14 @@ POSTGRES = os.environ.get("FOUNTAIN_TEST_POSTGRES_URL")
 SEED = 20261127
 EXAMPLES = 100
 SCHEMATHESIS = Path(sys.executable).parent / "schemathesis"
-PACKAGES = ["central_sequence", "character", "core_script_management", "logging_service", "session_context", "story_factory"]
+PACKAGES = [
+    "central_sequence",
+    "character",
+    "core_script_management",
+    "logging_service",
+    "session_context",
+    "story_factory",
+]
 # Story Factory's domain is written on branch issue-12a (issue 12 part A); until it is merged every operation
 # of it answers 501. strict: the marker fails the suite once Story Factory passes, so it cannot outlive the cause.
 STORY_FACTORY_PENDING = pytest.mark.xfail(
@@ -35,7 +42,9 @@ STORY_FACTORY_PENDING = pytest.mark.xfail(
 def _spec_versions() -> list:
     versions = sorted((folder.name, spec.stem) for folder in PROJECT_SPECS.iterdir() for spec in folder.glob("v*.yaml"))
     return [
-        pytest.param(slug, version, marks=[STORY_FACTORY_PENDING] if slug == "story-factory" else [], id=f"{slug}-{version}")
+        pytest.param(
+            slug, version, marks=[STORY_FACTORY_PENDING] if slug == "story-factory" else [], id=f"{slug}-{version}"
+        )
         for slug, version in versions
     ]
 

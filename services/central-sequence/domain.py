@@ -23,9 +23,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import JSON, bindparam, text
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy import bindparam, text
 
+from central_sequence.runtime.columns import Document, SafeText
 from central_sequence.runtime.context import Context
 from central_sequence.runtime.errors import DomainError, Invalid
 from central_sequence.v2.models import (
@@ -46,9 +46,11 @@ _TAKE = text(
 )
 _FIND = text("SELECT sequence_number FROM domain_sequences WHERE element_type = :t AND element_id = :e")
 _GIVE_BACK = text("UPDATE domain_sequence_counters SET last_number = last_number - 1 WHERE element_type = :t")
+# Comments and version data are the client's text: SafeText and Document keep a NUL character, which
+# PostgreSQL's text and jsonb refuse (found by Schemathesis on PostgreSQL), as the generated tables do.
 _KEEP = text(
     "INSERT INTO domain_sequences (element_type, element_id, sequence_number, comment) VALUES (:t, :e, :n, :c)"
-)
+).bindparams(bindparam("c", type_=SafeText()))
 _LOCK = text(
     "INSERT INTO domain_sequence_counters (element_type, last_number) VALUES (:t, 0) "
     "ON CONFLICT (element_type) DO UPDATE SET last_number = domain_sequence_counters.last_number "
@@ -70,7 +72,7 @@ _VERSION = text(
 )
 _STORE_VERSION = text(
     "INSERT INTO domain_versions (element_type, element_id, version_number, data, comment) VALUES (:t, :e, :v, :d, :c)"
-).bindparams(bindparam("d", type_=JSON().with_variant(JSONB(), "postgresql")))
+).bindparams(bindparam("d", type_=Document()), bindparam("c", type_=SafeText()))
 
 
 def _conflict(message: str) -> DomainError:
