@@ -1,8 +1,9 @@
-"""`fountain dev` as a user starts it, in a scratch project holding the project's specs and domain modules."""
+"""`fountain dev` as a user starts it (a scratch project holding specs and domain modules), and the Schemathesis CLI."""
 
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 import time
@@ -11,11 +12,62 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
+import pytest
+import yaml
 
 from .conftest import ROOT
 from .sequence_helpers import free_port
 
 KEY = "dev-key-for-the-test"
+SEED = 20261127
+EXAMPLES = 100
+SCHEMATHESIS = Path(sys.executable).parent / "schemathesis"
+# Story Factory's domain is written on branch issue-12a (issue 12 part A); until it is merged every operation
+# of it answers 501. strict: the marker fails the suite once Story Factory passes, so it cannot outlive the cause.
+STORY_FACTORY_PENDING = pytest.mark.xfail(
+    strict=True, reason="Story Factory answers 501 until issue 12 part A (branch issue-12a) lands its domain"
+)
+
+
+def schemathesis_run(spec: Path, base_url: str, cwd: Path, *extra: str) -> subprocess.CompletedProcess:
+    """The Schemathesis CLI over spec against base_url: all checks and phases, fixed seed, 100 examples."""
+    command = [
+        str(SCHEMATHESIS),
+        "run",
+        str(spec),
+        "--url",
+        base_url,
+        "--header",
+        f"X-API-KEY: {KEY}",
+        "--checks",
+        "all",
+        "--phases",
+        "examples,coverage,fuzzing,stateful",
+        "--seed",
+        str(SEED),
+        "--max-examples",
+        str(EXAMPLES),
+        # One worker: the machine is small, and a fixed seed then draws the same cases in the same order.
+        "--workers",
+        "1",
+        "--output-truncate",
+        "false",
+        *extra,
+    ]
+    env = {**os.environ, "NO_COLOR": "1", "COLUMNS": "120"}
+    return subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True, timeout=1800)
+
+
+def assert_every_operation_tested(output: str, operations: int) -> None:
+    """The run's summary says every operation of the spec was selected and tested."""
+    assert re.search(rf"Selected: {operations}/{operations}\b", output), output
+    assert re.search(rf"Tested: {operations}\b", output), output
+
+
+def operation_count(spec: Path) -> int:
+    methods = {"get", "put", "post", "delete", "patch", "head", "options", "trace"}
+    paths = yaml.safe_load(spec.read_text())["paths"]
+    return sum(1 for item in paths.values() for method in item if method in methods)
 
 
 def postgres_databases(admin_url: str, packages: list[str]) -> str:
