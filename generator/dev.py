@@ -81,6 +81,9 @@ def build_dev_app(
         settings = config.Settings(
             database_url=database_url(database, service, state_dir),
             api_keys=SecretStr(api_key),
+            # Services call each other with the dev key, so a service whose spec asks no key of its own callers
+            # (the v4 Story Factory) can still call ones that do.
+            service_api_key=SecretStr(api_key),
             **(dependency_urls(service, services, base_url) if base_url else {}),
         )
         apps.append((service, main.create_app(settings)))

@@ -7,7 +7,9 @@ revision (its tables are all domain_*); the other services' tables follow the v4
 starts afresh. Same CLI, checks, phases, seed and examples as tests/test_schemathesis_dev.py.
 
 The v4 specs have gaps our specs do not: each failure they cause is allowed only by an entry below that
-names it, and every other failure fails the test.
+names it, and every other failure fails the test. One thing is added to the copies: the v4 specs predate
+`x-fountain-depends-on` (which services a service calls, wiring rather than API), so each copy gets the
+project's declaration for that service appended as one top-level line; the API itself is untouched.
 """
 
 from __future__ import annotations
@@ -18,6 +20,9 @@ import shutil
 from pathlib import Path
 
 import pytest
+import yaml
+
+from generator.specs import DEPENDS_ON
 
 from .conftest import EXTRA_SPECS, ROOT, extra_specs
 from .dev_server import (
@@ -77,7 +82,12 @@ def dev_v4(tmp_path_factory) -> tuple[Path, str]:
     specs, services = scratch / "v4-specs", scratch / "v4-services"
     for slug, label in LAYOUT.items():
         (specs / slug).mkdir(parents=True)
-        shutil.copyfile(V4 / f"{slug}-service.yaml", specs / slug / f"{label}.yaml")
+        copy = specs / slug / f"{label}.yaml"
+        shutil.copyfile(V4 / f"{slug}-service.yaml", copy)
+        declared = yaml.safe_load((ROOT / "specs" / slug / f"{label}.yaml").read_text()).get(DEPENDS_ON)
+        if declared:
+            with copy.open("a") as spec:
+                spec.write(f"\n{DEPENDS_ON}: [{', '.join(declared)}]\n")
         (services / slug).mkdir(parents=True)
         shutil.copyfile(ROOT / "services" / slug / "domain.py", services / slug / "domain.py")
     shutil.copytree(ROOT / "services" / "central-sequence" / "migrations", services / "central-sequence" / "migrations")
