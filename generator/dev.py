@@ -50,12 +50,25 @@ def dependency_urls(service: Service, services: list[Service], base_url: str) ->
     }
 
 
+def database_url(template: str | None, service: Service, state_dir: Path) -> str:
+    """The service's database: the template with {service} filled in, else a SQLite file in state_dir."""
+    if template is None:
+        return f"sqlite:///{(state_dir / service.package).resolve()}.db"
+    return template.replace("{service}", service.package)
+
+
 def build_dev_app(
-    services: list[Service], trees: Path, state_dir: Path, api_key: str, base_url: str | None = None
+    services: list[Service],
+    trees: Path,
+    state_dir: Path,
+    api_key: str,
+    base_url: str | None = None,
+    database: str | None = None,
 ) -> Starlette:
     """A root app mounting each service's app under its prefix, with an index page at /.
 
     base_url is where this app is served: the services call each other there (else compose's defaults).
+    database is a URL template with {service} (else one SQLite file a service in state_dir).
     """
     from pydantic import SecretStr
 
@@ -66,8 +79,11 @@ def build_dev_app(
         main = importlib.import_module(f"{service.package}.main")
         config = importlib.import_module(f"{service.package}.config")
         settings = config.Settings(
-            database_url=f"sqlite:///{(state_dir / service.package).resolve()}.db",
+            database_url=database_url(database, service, state_dir),
             api_keys=SecretStr(api_key),
+            # Services call each other with the dev key, so a service whose spec asks no key of its own callers
+            # (the v4 Story Factory) can still call ones that do.
+            service_api_key=SecretStr(api_key),
             **(dependency_urls(service, services, base_url) if base_url else {}),
         )
         apps.append((service, main.create_app(settings)))

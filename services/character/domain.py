@@ -55,7 +55,8 @@ def list_characters_by_script(
 ) -> CharactersScriptsScriptIdGetResponse | dict[str, Any]:
     """listCharactersByScript: GET /characters/scripts/{scriptId}: the script's characters in sequence order."""
     characters = tables.characters
-    if not 0 < script_id <= 2**63 - 1:
+    # A spec whose Character has no scriptId (the real v4 one) links no character to a script.
+    if "scriptId" not in characters.c or not 0 < script_id <= 2**63 - 1:
         return []
     statement = (
         select(characters)
