@@ -38,22 +38,11 @@ from .deploy_host import (
     bundle,
     character_image,
     containers,
-    down,
     events,
     secrets,
-    start_host,
 )
 from .engine import Engine, install_compose_plugin
 from .sshd import Sshd, start_sshd
-
-
-@pytest.fixture(scope="module")
-def deploy_host(engine: Engine, edge, tmp_path_factory):
-    """The sshd and the derived images (built once for the module)."""
-    server, derived = start_host(engine, tmp_path_factory.mktemp("host"))
-    yield server, derived
-    server.stop()
-    down(engine)
 
 
 @pytest.fixture(scope="module")
@@ -149,7 +138,7 @@ def test_failed_pull_leaves_the_running_release_untouched(engine: Engine, host: 
         deploy(options, releases["unpullable"])
     message = str(error.value)
     assert message.startswith(f"release {releases['unpullable'].name}: pulling images failed (")
-    assert "fountainai/character" in message
+    assert "Error response from daemon" in message  # the engine's own answer (no registry is reachable here)
     assert message.endswith(f"); release {releases['one'].name} keeps running")
     assert _ids(engine) == before
     assert_serves(engine, host, options, releases["one"])
