@@ -50,7 +50,7 @@ def _release(engine: Engine, tmp_path: Path, registry: Registry, seed: str) -> R
     compose = folder / COMPOSE_FILE
     text = compose.read_text()
     compose.write_text(text.replace("image: fountainai/", f"image: {registry.host}/fountainai/"))
-    release = build_release(folder, secrets("one"))
+    release = build_release(folder, secrets("two"))  # the secrets the provisioning tests end with
     for image in release.service_images:
         engine.docker("tag", image.split("/", 1)[1], image)
     return release
