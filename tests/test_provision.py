@@ -5,8 +5,8 @@ and recreate between releases, real migrations in one-off containers.
 Faults come from what a release brings (an image whose service exits, a migration that fails, an image the
 registry lacks), from the host (a stale lock, a second deploy, too little disk for the setting) or from the
 connection (a dropped sftp session: tests/hostbin/sftp-server). After every case the host's `current` serves.
-Releases that differ only in character's image or in a comment keep the other containers: only the
-secret-rotation case recreates them all, so the module stays within a few minutes.
+Most cases start from the release already serving and deploy releases that differ from it only in character's
+image or in a comment, so the other services' containers stay; only the secret-rotation case recreates them all.
 """
 
 from __future__ import annotations
