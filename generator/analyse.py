@@ -9,8 +9,9 @@ from typing import Any
 
 from .errors import SpecError, pointer
 from .examples import minimal_instance
-from .model import ApiVersion, Crud, DocumentedResponse, ErrorShape, Filter, Operation, Param
+from .model import ApiVersion, Crud, DocumentedResponse, ErrorShape, Operation, Param
 from .naming import singular, snake
+from .runtime.crud import Filter
 from .schema_tables import body_schema, envelope, item_schema, resource_table
 from .validate import IGNORED_HEADERS, METHODS, resolve
 
@@ -19,6 +20,7 @@ _SORT_PARAMS = ("sortBy", "sort", "orderBy", "sort_by", "order_by")
 _CODE_FIELDS = ("errorCode", "code", "error", "error_code")
 _MESSAGE_FIELDS = ("message", "msg", "title", "error_message")
 _DETAIL_FIELDS = ("details", "detail", "description")
+_NO_BODY = {"body_model": None, "body_required": False, "body_pointer": None, "body_example": None}
 
 
 class Analysis:
@@ -80,27 +82,10 @@ class Analysis:
         operation_id = op.get("operationId") or snake(f"{method}_{path}")
         if "operationId" not in op:
             self.warn(at, f"no operationId; using {operation_id!r}")
-        params = self._params(item, op, at)
-        path_params = tuple(p for p in params if p.location == "path")
-        query_params = tuple(p for p in params if p.location == "query")
-        header_params = tuple(p for p in params if p.location == "header")
-        query_model = self.classes.get(at + "#query") if query_params else None
-        body_model, body_required, body_pointer, body_example = self._body(op, at)
-        responses = self._responses(op, at)
-        statuses = [r.status for r in responses]
-        success = sorted(s for s in statuses if s.startswith("2") and s.isdigit())
-        if not success:
-            raise SpecError(self.file, "documents no 2xx response", at=pointer("paths", path, method, "responses"))
-        success_status = int(success[0])
-        success_model = next(r.model for r in responses if r.status == success[0])
-        success_media = self._success_media(op, success[0])
-        documents_4xx = any(s.startswith("4") for s in statuses)
-        validation_status = 400 if "400" in statuses else 422
-        path_status = 400 if "400" in statuses else (404 if "404" in statuses else 422)
-        if not documents_4xx:
-            self.warn(at, f"documents no 4xx response; a malformed request to {operation_id} gets an undocumented 422")
-        security = op.get("security", self.spec.get("security")) or []
-        header, scheme = self._api_key_header(security)
+        inputs = self._inputs(item, op, at)
+        answers = self._answers(op, at, operation_id)
+        statuses = {r.status for r in answers["responses"]}
+        header, scheme = self._api_key_header(op.get("security", self.spec.get("security")) or [])
         if header and "401" not in statuses:
             self.warn(at, "requires an API key but documents no 401; a request without one gets an undocumented 401")
         if crud is not None and crud.kind in ("get", "patch", "put", "delete") and "404" not in statuses:
@@ -114,29 +99,47 @@ class Analysis:
             summary=(op.get("summary") or op.get("description") or operation_id).strip().splitlines()[0],
             tags=tuple(op.get("tags") or ()),
             deprecated=bool(op.get("deprecated")),
-            path_params=path_params,
-            query_params=query_params,
-            query_model=query_model,
-            body_model=body_model,
-            body_required=body_required,
-            body_pointer=body_pointer,
-            body_example=body_example,
-            success_status=success_status,
-            success_model=success_model,
-            responses=responses,
-            validation_status=validation_status,
-            path_status=path_status,
-            not_found_status=404,
-            error_shape=self._error_shape(op, responses, at),
+            error_shape=self._error_shape(op, answers["responses"], at),
             api_key_header=header,
             api_key_scheme=scheme,
-            header_params=header_params,
-            success_media=success_media,
             crud=crud
-            if self._crud_fits(crud, path_params, body_model, success_media, at) and self._fills_response(crud, op, at)
+            if self._crud_fits(crud, inputs["path_params"], inputs["body_model"], answers["success_media"], at)
+            and self._fills_response(crud, op, at)
             else None,
-            documents_4xx=documents_4xx,
+            **inputs,
+            **answers,
         )
+
+    def _inputs(self, item: dict[str, Any], op: dict[str, Any], at: str) -> dict[str, Any]:
+        """The Operation fields of what a request carries: path, query and header parameters, and the body."""
+        params = self._params(item, op, at)
+        by_place = {place: tuple(p for p in params if p.location == place) for place in ("path", "query", "header")}
+        return {
+            **{f"{place}_params": found for place, found in by_place.items()},
+            "query_model": self.classes.get(at + "#query") if by_place["query"] else None,
+            **self._body(op, at),
+        }
+
+    def _answers(self, op: dict[str, Any], at: str, operation_id: str) -> dict[str, Any]:
+        """The Operation fields of what it answers: its documented responses, the success and the error statuses."""
+        responses = self._responses(op, at)
+        statuses = [r.status for r in responses]
+        success = sorted(s for s in statuses if s.startswith("2") and s.isdigit())
+        if not success:
+            raise SpecError(self.file, "documents no 2xx response", at=at + pointer("responses"))
+        answers = {
+            "responses": responses,
+            "success_status": int(success[0]),
+            "success_model": next(r.model for r in responses if r.status == success[0]),
+            "success_media": self._success_media(op, success[0]),
+            "validation_status": 400 if "400" in statuses else 422,
+            "path_status": 400 if "400" in statuses else (404 if "404" in statuses else 422),
+            "not_found_status": 404,
+            "documents_4xx": any(s.startswith("4") for s in statuses),
+        }
+        if not answers["documents_4xx"]:
+            self.warn(at, f"documents no 4xx response; a malformed request to {operation_id} gets an undocumented 422")
+        return answers
 
     def _params(self, item: dict[str, Any], op: dict[str, Any], at: str) -> list[Param]:
         merged: dict[tuple[str, str], dict[str, Any]] = {}
@@ -165,19 +168,25 @@ class Analysis:
             )
         return params
 
-    def _body(self, op: dict[str, Any], at: str) -> tuple[str | None, bool, str | None, Any]:
+    def _body(self, op: dict[str, Any], at: str) -> dict[str, Any]:
+        """The Operation fields of the JSON request body: its model, whether it is required, its pointer, an example."""
         body = resolve(self.spec, op.get("requestBody"))
         if not body:
-            return None, False, None, None
+            return dict(_NO_BODY)
         media = (body.get("content") or {}).get("application/json")
         if media is None or "schema" not in media:
-            return None, False, None, None
+            return dict(_NO_BODY)
         schema_at = pointer(*_split(at), "requestBody", "content", "application/json", "schema")
         if "$ref" in op["requestBody"]:
             schema_at = op["requestBody"]["$ref"][1:] + pointer("content", "application/json", "schema")
         schema = media["schema"]
         model = self.model_for(schema_at, schema) or "dict[str, Any]"
-        return model, bool(body.get("required")), schema_at, minimal_instance(self.spec, schema)
+        return {
+            "body_model": model,
+            "body_required": bool(body.get("required")),
+            "body_pointer": schema_at,
+            "body_example": minimal_instance(self.spec, schema),
+        }
 
     def _success_media(self, op: dict[str, Any], status: str) -> str:
         """JSON when the success response offers it (or no body), else its first text/* type."""
@@ -271,7 +280,7 @@ class Analysis:
             item_param = item.rsplit("{", 1)[1].rstrip("}") if item else None
             place = {"parent": parent_param, "item_param": item_param}
             if (collection, "post") in ops:
-                out[(collection, "post")] = Crud("create", table, id_field, **place)
+                out[(collection, "post")] = Crud("create", table, id_field=id_field, **place)
             for list_path in lists:
                 listed = self._list_crud(list_path, table, id_field, collection)
                 out[(list_path, "get")] = replace(listed, envelope=self._envelope(list_path), **place)
@@ -294,7 +303,7 @@ class Analysis:
                 items_of[item] = (table, key)
                 for method, kind in (("get", "get"), ("patch", "patch"), ("put", "put"), ("delete", "delete")):
                     if (item, method) in ops:
-                        out[(item, method)] = Crud(kind, table, id_field, **place)  # type: ignore[arg-type]
+                        out[(item, method)] = Crud(kind, table, id_field=id_field, **place)  # type: ignore[arg-type]
         return out
 
     def _returns_array(self, path: str) -> bool:
@@ -372,7 +381,16 @@ class Analysis:
                 filters.append(nested)
             else:
                 self.warn(at, f"query parameter {name!r} names no field of the resource; it is accepted and ignored")
-        return Crud("list", table, id_field, tuple(filters), sort_param, sort_fields, limit, offset)
+        return Crud(
+            "list",
+            table,
+            id_field=id_field,
+            filters=tuple(filters),
+            sort_param=sort_param,
+            sort_fields=sort_fields,
+            limit_param=limit,
+            offset_param=offset,
+        )
 
     def _nested_filter(self, name: str, fields: dict[str, dict[str, Any]]) -> Filter | None:
         """`sectionTitle` filters on the `title` of any item of the `sections` array."""

@@ -9,7 +9,7 @@ history, same files. A change that loses data is refused unless the caller allow
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -84,46 +84,54 @@ def _walk(operations: list[Any], table: str | None = None) -> Iterator[tuple[str
             yield table, op
 
 
-def _losses(upgrade: alembic_ops.UpgradeOps) -> list[str]:
-    """What the upgrade would lose or refuse on a table holding rows, one line each."""
-    found = []
-    for table, op in _walk(upgrade.ops):
-        if isinstance(op, alembic_ops.DropTableOp):
-            found.append(f"table {op.table_name!r} is dropped (its resource left the spec)")
-        elif isinstance(op, alembic_ops.DropColumnOp):
-            found.append(f"field {table}.{op.column_name} is dropped (it left the spec)")
-        elif isinstance(op, alembic_ops.AddColumnOp) and not op.column.nullable and op.column.server_default is None:
-            found.append(f"field {table}.{op.column.name} is added as required with no default")
-        elif isinstance(op, alembic_ops.AlterColumnOp):
-            if op.modify_type is not None:
-                found.append(f"field {table}.{op.column_name} changes type to {op.modify_type!r}")
-            if op.modify_nullable is False:
-                found.append(f"field {table}.{op.column_name} becomes required")
-    return found
+Rule = Callable[[str | None, Any], Iterable[str]]
 
 
-def _summary(upgrade: alembic_ops.UpgradeOps) -> list[str]:
-    lines = []
+def _lines(upgrade: alembic_ops.UpgradeOps, rules: dict[type, Rule]) -> list[str]:
+    """Every op of the upgrade, in order, through the rule for its kind; a kind without a rule says nothing."""
+    lines: list[str] = []
     for table, op in _walk(upgrade.ops):
-        if isinstance(op, alembic_ops.CreateTableOp):
-            lines.append(f"create table {op.table_name}")
-        elif isinstance(op, alembic_ops.AddColumnOp):
-            lines.append(f"add {table}.{op.column.name}")
-        elif isinstance(op, alembic_ops.DropColumnOp):
-            lines.append(f"drop {table}.{op.column_name}")
-        elif isinstance(op, alembic_ops.CreateIndexOp):
-            lines.append(f"index {op.index_name}")
-        elif isinstance(op, alembic_ops.DropIndexOp):
-            lines.append(f"drop index {op.index_name}")
-        elif isinstance(op, alembic_ops.DropTableOp):
-            lines.append(f"drop table {op.table_name}")
-        elif isinstance(op, alembic_ops.CreateCheckConstraintOp):
-            lines.append(f"check {op.constraint_name}")
-        elif isinstance(op, alembic_ops.DropConstraintOp):
-            lines.append(f"drop check {op.constraint_name}")
-        elif isinstance(op, alembic_ops.AlterColumnOp):
-            lines.append(f"alter {table}.{op.column_name}")
+        kind = next((k for k in type(op).__mro__ if k in rules), None)
+        if kind is not None:
+            lines.extend(rules[kind](table, op))
     return lines
+
+
+def _required_without_default(table: str | None, op: alembic_ops.AddColumnOp) -> Iterator[str]:
+    if not op.column.nullable and op.column.server_default is None:
+        yield f"field {table}.{op.column.name} is added as required with no default"
+
+
+def _narrowed(table: str | None, op: alembic_ops.AlterColumnOp) -> Iterator[str]:
+    if op.modify_type is not None:
+        yield f"field {table}.{op.column_name} changes type to {op.modify_type!r}"
+    if op.modify_nullable is False:
+        yield f"field {table}.{op.column_name} becomes required"
+
+
+# What an upgrade would lose or refuse on a table holding rows, one line each.
+_LOSSES: dict[type, Rule] = {
+    alembic_ops.DropTableOp: lambda table, op: [f"table {op.table_name!r} is dropped (its resource left the spec)"],
+    alembic_ops.DropColumnOp: lambda table, op: [f"field {table}.{op.column_name} is dropped (it left the spec)"],
+    alembic_ops.AddColumnOp: _required_without_default,
+    alembic_ops.AlterColumnOp: _narrowed,
+}
+
+# The revision's summary (and the first line names its file): one line per op, as str.format templates.
+_SUMMARY_LINES = {
+    alembic_ops.CreateTableOp: "create table {op.table_name}",
+    alembic_ops.AddColumnOp: "add {table}.{op.column.name}",
+    alembic_ops.DropColumnOp: "drop {table}.{op.column_name}",
+    alembic_ops.CreateIndexOp: "index {op.index_name}",
+    alembic_ops.DropIndexOp: "drop index {op.index_name}",
+    alembic_ops.DropTableOp: "drop table {op.table_name}",
+    alembic_ops.CreateCheckConstraintOp: "check {op.constraint_name}",
+    alembic_ops.DropConstraintOp: "drop check {op.constraint_name}",
+    alembic_ops.AlterColumnOp: "alter {table}.{op.column_name}",
+}
+_SUMMARY: dict[type, Rule] = {
+    kind: lambda table, op, line=line: [line.format(table=table, op=op)] for kind, line in _SUMMARY_LINES.items()
+}
 
 
 def _strip_banner(code: str) -> str:
@@ -158,7 +166,7 @@ def next_revision(
     engine.dispose()
     if script.upgrade_ops.is_empty():
         return None
-    losses = _losses(script.upgrade_ops)
+    losses = _lines(script.upgrade_ops, _LOSSES)
     if losses and not allow_destructive:
         raise SpecError(
             spec_file,
@@ -168,7 +176,7 @@ def next_revision(
         )
     heads = sorted(history)
     number = len(heads) + 1
-    summary = _summary(script.upgrade_ops)
+    summary = _lines(script.upgrade_ops, _SUMMARY)
     words = re.sub(r"[^a-z0-9]+", "_", summary[0].lower()).strip("_")[:40] if number > 1 else "initial"
     return {
         "revision": f"{number:04d}",

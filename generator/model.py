@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from .runtime.crud import Access
+
 CrudKind = Literal["list", "create", "get", "patch", "put", "delete"]
 
 
@@ -36,14 +38,6 @@ class DocumentedResponse:
     status: str
     description: str
     model: str | None
-
-
-@dataclass(frozen=True)
-class Filter:
-    param: str
-    field: str
-    kind: Literal["eq", "contains", "any_eq"]
-    subfield: str | None = None
 
 
 @dataclass(frozen=True)
@@ -88,17 +82,14 @@ class ResourceTable:
 
 
 @dataclass(frozen=True)
-class Crud:
-    """How a collection/item operation maps onto its resource table."""
+class Crud(Access):
+    """How a collection/item operation maps onto its resource table.
+
+    Its key field, filters, sort and page are the runtime's own Access, which the generated Collection takes.
+    """
 
     kind: CrudKind
     table: str
-    id_field: str | None
-    filters: tuple[Filter, ...] = ()
-    sort_param: str | None = None
-    sort_fields: tuple[str, ...] = ()
-    limit_param: str | None = None
-    offset_param: str | None = None
     parent: str | None = None  # path parameter naming the parent item of a nested collection
     item_param: str | None = None  # path parameter naming the item
     envelope: tuple[str, str | None] | None = None  # (items, total) properties of a paged list body

@@ -59,16 +59,33 @@ def _unescape_nul(value: Any) -> Any:
     return value
 
 
-class WholeNumber(TypeDecorator):
-    """A JSON integer of any size: NUMERIC on PostgreSQL, INTEGER on SQLite; compared and sorted by value."""
+class _PostgresForm(TypeDecorator):
+    """A type stored as `postgres_type` on PostgreSQL and as its `impl` elsewhere."""
 
-    impl = BigInteger
-    cache_ok = True
+    postgres_type: Any
 
     def load_dialect_impl(self, dialect: Any) -> Any:
         if dialect.name == "postgresql":
-            return dialect.type_descriptor(postgresql.NUMERIC())
-        return dialect.type_descriptor(BigInteger())
+            return dialect.type_descriptor(self.postgres_type())
+        return dialect.type_descriptor(self.impl_instance)
+
+
+class _NulSafe(TypeDecorator):
+    """Text or JSON whose strings may hold NUL characters: escaped on PostgreSQL, read back as written."""
+
+    def process_bind_param(self, value: Any, dialect: Any) -> Any:
+        return _escape_nul(value) if dialect.name == "postgresql" else value
+
+    def process_result_value(self, value: Any, dialect: Any) -> Any:
+        return _unescape_nul(value) if dialect.name == "postgresql" else value
+
+
+class WholeNumber(_PostgresForm):
+    """A JSON integer of any size: NUMERIC on PostgreSQL, INTEGER on SQLite; compared and sorted by value."""
+
+    impl = BigInteger
+    postgres_type = postgresql.NUMERIC
+    cache_ok = True
 
     def process_bind_param(self, value: Any, dialect: Any) -> Any:
         if value is not None and dialect.name == "sqlite" and value not in _INT64:
@@ -81,35 +98,19 @@ class WholeNumber(TypeDecorator):
         return None if value is None else int(value)
 
 
-class SafeText(TypeDecorator):
+class SafeText(_NulSafe):
     """Any JSON string, NUL characters included."""
 
     impl = Text
     cache_ok = True
 
-    def process_bind_param(self, value: Any, dialect: Any) -> Any:
-        return _escape_nul(value) if dialect.name == "postgresql" else value
 
-    def process_result_value(self, value: Any, dialect: Any) -> Any:
-        return _unescape_nul(value) if dialect.name == "postgresql" else value
-
-
-class Document(TypeDecorator):
+class Document(_NulSafe, _PostgresForm):
     """A nested object or array: JSONB on PostgreSQL, JSON on SQLite."""
 
     impl = JSON
+    postgres_type = postgresql.JSONB
     cache_ok = True
-
-    def load_dialect_impl(self, dialect: Any) -> Any:
-        if dialect.name == "postgresql":
-            return dialect.type_descriptor(postgresql.JSONB())
-        return dialect.type_descriptor(JSON())
-
-    def process_bind_param(self, value: Any, dialect: Any) -> Any:
-        return _escape_nul(value) if dialect.name == "postgresql" else value
-
-    def process_result_value(self, value: Any, dialect: Any) -> Any:
-        return _unescape_nul(value) if dialect.name == "postgresql" else value
 
 
 class Day(TypeDecorator):

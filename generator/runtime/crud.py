@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from sqlalchemy import Table, delete, exists, func, insert, literal, select, update
 from sqlalchemy.orm import Session
@@ -21,9 +21,11 @@ _MAX_ID = 2**63 - 1
 
 @dataclass(frozen=True)
 class Filter:
+    """A query parameter that keeps the rows whose `field` equals it, or whose array holds it (or its `subfield`)."""
+
     param: str
     field: str
-    kind: str  # eq | contains | any_eq
+    kind: Literal["eq", "contains", "any_eq"]
     subfield: str | None = None
 
     def clause(self, table: Table, value: Any, dialect: str) -> Any:
@@ -38,17 +40,26 @@ class Filter:
         return exists(select(1).select_from(items).where(element == value))
 
 
-@dataclass(frozen=True)
-class Collection:
-    """The CRUD behaviour of one resource, configured from the spec by the generator."""
+@dataclass(frozen=True, kw_only=True)
+class Access:
+    """What the spec says of a resource's requests: the field naming its key, and how a list is filtered, sorted, paged.
 
-    table: Table
+    The generator reads these from the spec into its model and writes them into each Collection.
+    """
+
     id_field: str | None
     filters: tuple[Filter, ...] = ()
     sort_param: str | None = None
     sort_fields: tuple[str, ...] = ()
     limit_param: str | None = None
     offset_param: str | None = None
+
+
+@dataclass(frozen=True)
+class Collection(Access):
+    """The CRUD behaviour of one resource, configured from the spec by the generator."""
+
+    table: Table
     read_only: tuple[str, ...] = ()
     parent: str | None = None  # the column naming the parent item of a nested collection
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -92,53 +92,61 @@ def _describe(errors: list[Any]) -> tuple[str, str]:
     return message, details
 
 
+# The statuses an operation's ErrorMapping documents, named by its fields.
+MappedStatus = Literal["validation_status", "path_status", "not_found_status"]
+
+
+def _answer(
+    request: Request,
+    status: int | MappedStatus,
+    code: str,
+    message: str,
+    details: str | None = None,
+    headers: dict[str, str] | None = None,
+) -> JSONResponse:
+    """The operation's error body; `status` is a number or the name of the mapping's field that holds it."""
+    rules = _mapping_of(request)
+    number = getattr(rules, status) if isinstance(status, str) else status
+    return JSONResponse(rules.body(number, code, message, details), status_code=number, headers=headers)
+
+
 def install_error_handlers(app: FastAPI) -> None:
     """Map every client error onto the operation's documented status and error model."""
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
-        rules = _mapping_of(request)
         errors = list(exc.errors())
         in_path = bool(errors) and all(e.get("loc", ("",))[0] == "path" for e in errors)
-        status = rules.path_status if in_path else rules.validation_status
-        message, details = _describe(errors)
-        return JSONResponse(rules.body(status, "invalid_request", message, details), status_code=status)
+        status: MappedStatus = "path_status" if in_path else "validation_status"
+        return _answer(request, status, "invalid_request", *_describe(errors))
 
     @app.exception_handler(NotFound)
     async def _not_found(request: Request, exc: NotFound) -> JSONResponse:
-        rules = _mapping_of(request)
-        status = rules.not_found_status
-        return JSONResponse(rules.body(status, "not_found", str(exc)), status_code=status)
+        return _answer(request, "not_found_status", "not_found", str(exc))
 
     @app.exception_handler(NotImplementedYet)
     async def _stub(request: Request, exc: NotImplementedYet) -> JSONResponse:
-        return JSONResponse(_mapping_of(request).body(501, "not_implemented", str(exc), exc.file), status_code=501)
+        return _answer(request, 501, "not_implemented", str(exc), exc.file)
 
     @app.exception_handler(DomainError)
     async def _domain(request: Request, exc: DomainError) -> JSONResponse:
-        body = _mapping_of(request).body(exc.status, exc.code, str(exc))
-        return JSONResponse(body, status_code=exc.status)
+        return _answer(request, exc.status, exc.code, str(exc))
 
     @app.exception_handler(Invalid)
     async def _rejected(request: Request, exc: Invalid) -> JSONResponse:
-        rules = _mapping_of(request)
-        status = rules.validation_status
-        return JSONResponse(rules.body(status, "invalid_request", str(exc)), status_code=status)
+        return _answer(request, "validation_status", "invalid_request", str(exc))
 
     @app.exception_handler(Unauthorized)
     async def _unauthorized(request: Request, exc: Unauthorized) -> JSONResponse:
-        body = _mapping_of(request).body(401, "unauthorized", str(exc))
-        return JSONResponse(body, status_code=401, headers={"WWW-Authenticate": "ApiKey"})
+        return _answer(request, 401, "unauthorized", str(exc), headers={"WWW-Authenticate": "ApiKey"})
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         if isinstance(exc.__cause__, UnicodeDecodeError):
             # FastAPI reads a JSON body before any dependency runs; bytes that are not UTF-8 are
             # as malformed as any other body, so the operation's own validation answer applies.
-            rules = _mapping_of(request)
-            status = rules.validation_status
             message = f"body: not valid UTF-8 ({exc.__cause__.reason} at byte {exc.__cause__.start})"
-            return JSONResponse(rules.body(status, "invalid_request", message), status_code=status)
+            return _answer(request, "validation_status", "invalid_request", message)
         headers = dict(exc.headers or {})
         if exc.status_code == 405:
             # Starlette names only the first route that matched the path; list them all.

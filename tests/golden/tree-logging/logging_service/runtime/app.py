@@ -1,4 +1,4 @@
-# Vendored from the FountainAI deploy project (generator/runtime/app.py), runtime a636ea1ca2ef.
+# Vendored from the FountainAI deploy project (generator/runtime/app.py), runtime 9f4cb55e5e8e.
 # Do not edit it here: `fountain generate` overwrites it. Change it in the project and regenerate.
 """Assemble a service's FastAPI app: versioned routers, error handlers, health, deprecation headers."""
 

@@ -1,4 +1,4 @@
-# Vendored from the FountainAI deploy project (generator/runtime/auth.py), runtime a636ea1ca2ef.
+# Vendored from the FountainAI deploy project (generator/runtime/auth.py), runtime 9f4cb55e5e8e.
 # Do not edit it here: `fountain generate` overwrites it. Change it in the project and regenerate.
 """API-key check for operations whose spec declares an apiKey security scheme."""
 

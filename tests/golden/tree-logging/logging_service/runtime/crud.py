@@ -1,4 +1,4 @@
-# Vendored from the FountainAI deploy project (generator/runtime/crud.py), runtime a636ea1ca2ef.
+# Vendored from the FountainAI deploy project (generator/runtime/crud.py), runtime 9f4cb55e5e8e.
 # Do not edit it here: `fountain generate` overwrites it. Change it in the project and regenerate.
 """Collection and item operations over one typed resource table: list, create, get, patch, put, delete.
 
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from sqlalchemy import Table, delete, exists, func, insert, literal, select, update
 from sqlalchemy.orm import Session
@@ -23,9 +23,11 @@ _MAX_ID = 2**63 - 1
 
 @dataclass(frozen=True)
 class Filter:
+    """A query parameter that keeps the rows whose `field` equals it, or whose array holds it (or its `subfield`)."""
+
     param: str
     field: str
-    kind: str  # eq | contains | any_eq
+    kind: Literal["eq", "contains", "any_eq"]
     subfield: str | None = None
 
     def clause(self, table: Table, value: Any, dialect: str) -> Any:
@@ -40,17 +42,26 @@ class Filter:
         return exists(select(1).select_from(items).where(element == value))
 
 
-@dataclass(frozen=True)
-class Collection:
-    """The CRUD behaviour of one resource, configured from the spec by the generator."""
+@dataclass(frozen=True, kw_only=True)
+class Access:
+    """What the spec says of a resource's requests: the field naming its key, and how a list is filtered, sorted, paged.
 
-    table: Table
+    The generator reads these from the spec into its model and writes them into each Collection.
+    """
+
     id_field: str | None
     filters: tuple[Filter, ...] = ()
     sort_param: str | None = None
     sort_fields: tuple[str, ...] = ()
     limit_param: str | None = None
     offset_param: str | None = None
+
+
+@dataclass(frozen=True)
+class Collection(Access):
+    """The CRUD behaviour of one resource, configured from the spec by the generator."""
+
+    table: Table
     read_only: tuple[str, ...] = ()
     parent: str | None = None  # the column naming the parent item of a nested collection
 

@@ -1,4 +1,4 @@
-# Vendored from the FountainAI deploy project (generator/runtime/db.py), runtime a636ea1ca2ef.
+# Vendored from the FountainAI deploy project (generator/runtime/db.py), runtime 9f4cb55e5e8e.
 # Do not edit it here: `fountain generate` overwrites it. Change it in the project and regenerate.
 """Database engine, per-request sessions, and Alembic migrations run at start-up."""
 
