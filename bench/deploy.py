@@ -26,7 +26,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from generator.contract import COMPOSE_FILE  # noqa: E402
-from provision import DeployOptions, commands, deploy, rollback, status  # noqa: E402
+from provision import DeployError, DeployOptions, commands, deploy, rollback, status  # noqa: E402
 from provision.connection import Host, Target, load_key  # noqa: E402
 from provision.release import build_release  # noqa: E402
 from tests.conftest import base_images  # noqa: E402
@@ -92,11 +92,21 @@ def main() -> None:
     host, derived = start_host(engine, work / "host")
     try:
         target = Target("127.0.0.1", host.user, host.port, work / "known_hosts", accept_new_host_key=True, timeout=10)
-        runs = [one_run(engine, host, target, work, derived["extra"], run) for run in range(args.runs)]
+        runs = []
+        for run in range(args.runs * 3):
+            if len(runs) == args.runs:
+                break
+            try:
+                runs.append(one_run(engine, host, target, work, derived["extra"], run))
+            except (DeployError, AssertionError) as error:
+                # Another project on a shared engine (same ports and network) can take the containers away.
+                print(f"run {run} failed, not counted: {str(error).splitlines()[0]}", flush=True)
     finally:
         host.stop()
         down(engine)
-    print(f"{'case':52} {'median s':>9} {'min s':>7} {'max s':>7}   ({args.runs} runs, real containers)")
+    if not runs:
+        sys.exit("bench/deploy.py: every run failed")
+    print(f"{'case':52} {'median s':>9} {'min s':>7} {'max s':>7}   ({len(runs)} runs, real containers)")
     for key, label in LABELS.items():
         values = [r[key] for r in runs]
         print(f"{label:52} {statistics.median(values):>9.2f} {min(values):>7.2f} {max(values):>7.2f}")
