@@ -16,6 +16,15 @@ def register(sub: argparse._SubParsersAction) -> None:
     dev.add_argument("-o", "--output", type=Path, default=Path("build/services"))
     dev.add_argument("--host", default="127.0.0.1")
     dev.add_argument("--port", type=int, default=8000)
+    dev.add_argument(
+        "--database",
+        metavar="URL",
+        # The environment keeps a password off the command line (and out of `ps`).
+        default=os.environ.get("FOUNTAIN_DEV_DATABASE"),
+        help="each service's database URL, {service} standing for its package "
+        "(postgresql+psycopg://host/fountain_{service}); default: FOUNTAIN_DEV_DATABASE, "
+        "else a SQLite file per service in .fountain/dev/",
+    )
     dev.set_defaults(func=run)
 
 
@@ -48,6 +57,13 @@ def run(args: argparse.Namespace) -> int:
 
     from generator.dev import build_dev_app, dev_api_key, prefix
 
+    if args.database is not None and "{service}" not in args.database:
+        # One database for six services would mix their Alembic histories in one alembic_version table.
+        # The URL itself is not echoed: it may hold a password.
+        console.print(
+            "[red]error[/] --database (or FOUNTAIN_DEV_DATABASE) needs {service} in the URL: each service has its own database"
+        )
+        return 2
     holder = port_holder(args.host, args.port)
     if holder is not None:
         console.print(f"[red]error[/] {args.host}:{args.port} is in use by {holder}; stop it or pass --port")
@@ -56,8 +72,10 @@ def run(args: argparse.Namespace) -> int:
     report(result)
     state = Path(".fountain/dev")
     key = dev_api_key(state)
-    app = build_dev_app(result.services, args.output, state, key)
     base = f"http://{args.host}:{args.port}"
+    # A wildcard address is not one a client can call; the services reach each other over loopback.
+    local = base if args.host not in ("0.0.0.0", "::", "") else f"http://127.0.0.1:{args.port}"
+    app = build_dev_app(result.services, args.output, state, key, local, args.database)
     console.print(f"[green]serving[/] {len(result.services)} service(s) at {base}/ (index with every /docs)")
     for service in result.services:
         console.print(f"  {base}{prefix(service)}/docs  {service.title}")

@@ -37,8 +37,39 @@ def dev_api_key(state_dir: Path) -> str:
     return path.read_text().strip()
 
 
-def build_dev_app(services: list[Service], trees: Path, state_dir: Path, api_key: str) -> Starlette:
-    """A root app mounting each service's app under its prefix, with an index page at /."""
+def dependency_urls(service: Service, services: list[Service], base_url: str) -> dict[str, str]:
+    """Settings naming where each service this one calls answers: its prefix on this same server.
+
+    A URL set in the environment (CENTRAL_SEQUENCE_URL=...) wins, to call another instance or a dead port.
+    """
+    by_slug = {s.slug: s for s in services}
+    return {
+        f"{by_slug[d].package}_url": base_url.rstrip("/") + prefix(by_slug[d])
+        for d in service.depends_on
+        if f"{by_slug[d].package}_url".upper() not in {name.upper() for name in os.environ}
+    }
+
+
+def database_url(template: str | None, service: Service, state_dir: Path) -> str:
+    """The service's database: the template with {service} filled in, else a SQLite file in state_dir."""
+    if template is None:
+        return f"sqlite:///{(state_dir / service.package).resolve()}.db"
+    return template.replace("{service}", service.package)
+
+
+def build_dev_app(
+    services: list[Service],
+    trees: Path,
+    state_dir: Path,
+    api_key: str,
+    base_url: str | None = None,
+    database: str | None = None,
+) -> Starlette:
+    """A root app mounting each service's app under its prefix, with an index page at /.
+
+    base_url is where this app is served: the services call each other there (else compose's defaults).
+    database is a URL template with {service} (else one SQLite file a service in state_dir).
+    """
     from pydantic import SecretStr
 
     state_dir.mkdir(parents=True, exist_ok=True)
@@ -48,7 +79,12 @@ def build_dev_app(services: list[Service], trees: Path, state_dir: Path, api_key
         main = importlib.import_module(f"{service.package}.main")
         config = importlib.import_module(f"{service.package}.config")
         settings = config.Settings(
-            database_url=f"sqlite:///{(state_dir / service.package).resolve()}.db", api_keys=SecretStr(api_key)
+            database_url=database_url(database, service, state_dir),
+            api_keys=SecretStr(api_key),
+            # Services call each other with the dev key, so a service whose spec asks no key of its own callers
+            # (the v4 Story Factory) can still call ones that do.
+            service_api_key=SecretStr(api_key),
+            **(dependency_urls(service, services, base_url) if base_url else {}),
         )
         apps.append((service, main.create_app(settings)))
 

@@ -55,7 +55,7 @@ def build(
         result.warnings.extend(service.warnings)
         if progress:
             progress(f"{service.slug}: render")
-        files, stubs = render_service(service)
+        files, stubs = render_service(service, services)
         written = existing_files(result.handlers / service.slug)
         keep[service.slug] = set()
         stub_locations[service.slug] = {}

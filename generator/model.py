@@ -153,6 +153,8 @@ class Service:
     title: str
     versions: tuple[ApiVersion, ...]
     warnings: tuple[str, ...] = field(default=())
+    # The services this one calls (the newest spec's x-fountain-depends-on): each gets a typed client.
+    depends_on: tuple[str, ...] = ()
 
     @property
     def called(self) -> str:

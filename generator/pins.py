@@ -13,10 +13,11 @@ RUNTIME = (
     "fastapi-offline==1.7.7",
     # datamodel-code-generator types `format: email` as pydantic's EmailStr, which needs it.
     "email-validator==2.4.0",
+    # The typed clients of the services a service calls (runtime/client.py).
+    "httpx==0.28.1",
 )
 TEST = (
     "pytest==9.2.0",
-    "httpx==0.28.1",
     "schemathesis==4.32.5",
     "ruff==0.17.6",
 )

@@ -158,6 +158,8 @@ def test_a_resource_written_through_the_gateway_reads_back(stack: Stack):
     status, _, body = _call("POST", "/character/v1/characters", body=created)
     assert status == 201, body
     ident = json.loads(body)["characterId"] if "characterId" in json.loads(body) else json.loads(body)["id"]
+    # Character asked Central Sequence for it over the bundle network (CENTRAL_SEQUENCE_URL in compose).
+    assert json.loads(body)["sequenceNumber"] >= 1, body
     status, _, body = _call("GET", f"/character/v1/characters/{ident}")
     assert status == 200 and {k: json.loads(body)[k] for k in ("name", "description")} == {
         "name": "Ada",
@@ -165,6 +167,28 @@ def test_a_resource_written_through_the_gateway_reads_back(stack: Stack):
     }
     listed = json.loads(_call("GET", "/character/v1/characters")[2])
     assert any(item.get("name") == "Ada" for item in listed)
+
+
+def test_story_factory_assembles_a_story_from_the_other_containers(stack: Stack):
+    status, _, body = _call(
+        "POST",
+        "/core-script-management/v1/scripts",
+        body={"title": "Yorick's play", "author": "A", "sections": [{"title": "Graveyard"}], "comment": "c"},
+    )
+    assert status == 201, body
+    script = json.loads(body)["scriptId"]
+    for name in ("Yorick", "Gravedigger"):
+        status, _, body = _call(
+            "POST",
+            "/character/v1/characters",
+            body={"scriptId": script, "name": name, "description": "d", "comment": "c"},
+        )
+        assert status == 201, body
+    status, _, body = _call("GET", f"/story-factory/v1/stories?scriptId={script}")
+    assert status == 200, body
+    story = json.loads(body)
+    assert story["title"] == "Yorick's play" and story["sections"] == [{"title": "Graveyard", "sequence": 1}]
+    assert [e["character"]["name"] for e in story["story"]] == ["Yorick", "Gravedigger"], story
 
 
 def test_correlation_id_is_generated_when_the_client_sends_none(stack: Stack):

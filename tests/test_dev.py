@@ -114,3 +114,25 @@ def test_a_busy_port_is_named_before_anything_is_generated(tmp_path: Path):
     assert result.returncode == 2, result.stderr
     assert f"127.0.0.1:{port}" in result.stderr and f"pid {holder.pid}" in result.stderr, result.stderr
     assert "serving" not in result.stderr and not (tmp_path / "build").exists()
+
+
+def test_a_database_url_without_service_is_refused_before_anything_is_generated(tmp_path: Path):
+    (tmp_path / "specs").symlink_to(PROJECT_SPECS)
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(ROOT),
+        "FOUNTAIN_DEV_API_KEY": "k",
+        "FOUNTAIN_DEV_DATABASE": "sqlite:///one.db",
+    }
+    result = subprocess.run(
+        [sys.executable, "-m", "fountain", "dev", "--port", str(_free_port())],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 2, result.stderr
+    assert "FOUNTAIN_DEV_DATABASE" in result.stderr and "{service}" in result.stderr, result.stderr
+    assert "one.db" not in result.stderr  # the URL may hold a password: never echoed
+    assert not (tmp_path / "build").exists()

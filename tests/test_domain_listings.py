@@ -27,16 +27,42 @@ def _run(out: Path, slug: str, package: str, database: str, tmp_path: Path, code
     assert result.returncode == 0 and "ok" in result.stdout, result.stderr[-3000:]
 
 
+# Character's create asks Central Sequence for the number: a real one, served on a local port.
+CENTRAL_SEQUENCE = """
+import sys, threading, time, uvicorn
+sys.path.insert(0, os.environ["CS_TREE"])
+from central_sequence.config import Settings as SequenceSettings
+from central_sequence.main import create_app as sequence_app
+sequence = uvicorn.Server(uvicorn.Config(
+    sequence_app(SequenceSettings(database_url=os.environ["CS_DB"], api_keys="k")),
+    host="127.0.0.1", port=int(os.environ["CS_PORT"]), log_level="warning",
+))
+threading.Thread(target=sequence.run, daemon=True).start()
+while not sequence.started:
+    time.sleep(0.05)
+"""
+
+
 @pytest.mark.parametrize("database", ["sqlite", "postgresql"])
-def test_characters_of_a_script_in_sequence_order(out: Path, tmp_path: Path, database: str):
-    code = """
+def test_characters_of_a_script_in_sequence_order(out: Path, tmp_path: Path, database: str, monkeypatch):
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    monkeypatch.setenv("CS_TREE", str(out / "central-sequence"))
+    monkeypatch.setenv("CS_DB", f"sqlite:///{tmp_path}/central_sequence.db")
+    monkeypatch.setenv("CS_PORT", str(port))
+    monkeypatch.setenv("CENTRAL_SEQUENCE_URL", f"http://127.0.0.1:{port}")
+    code = CENTRAL_SEQUENCE + textwrap.dedent("""
     with TestClient(app) as c:
         c.headers["X-API-KEY"] = "k"
         def make(name, script, seq):
             made = c.post("/v1/characters", json={"name": name, "description": "d", "comment": "c", "scriptId": script})
             assert made.status_code == 201, made.text
             key = made.json()["characterId"]
-            # The sequence number is Central Sequence's to give; here it is set the way a sync would.
+            assert made.json()["sequenceNumber"] >= 1, made.text
+            # Central Sequence numbered it in creation order; a reorder there is synced like this.
             from sqlalchemy import update
             from character import tables
             with app.state.db.sessions.begin() as s:
@@ -47,7 +73,7 @@ def test_characters_of_a_script_in_sequence_order(out: Path, tmp_path: Path, dat
         assert [(ch["name"], ch["sequenceNumber"]) for ch in listed.json()] == [("Hamlet", 1), ("Ophelia", 2), ("Horatio", 3)]
         assert [ch["name"] for ch in c.get("/v1/characters/scripts/2").json()] == ["Macbeth"]
         assert c.get("/v1/characters/scripts/3").json() == []
-    """
+    """)
     _run(out, "character", "character", database, tmp_path, code)
 
 

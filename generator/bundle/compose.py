@@ -43,8 +43,17 @@ LABEL_SERVICE = "coach.fountain.service"
 LABEL_DATABASE = "coach.fountain.database"
 
 
-def _service(service: Service, image: str, memory_mb: int, settings: BundleSettings) -> dict[str, Any]:
+def service_url_variable(dependency: Service) -> str:
+    """The setting naming where a dependency answers (its Settings field `<package>_url`)."""
+    return f"{dependency.package.upper()}_URL"
+
+
+def _service(
+    service: Service, image: str, memory_mb: int, settings: BundleSettings, by_slug: dict[str, Service]
+) -> dict[str, Any]:
     probe = f"import urllib.request; urllib.request.urlopen('http://127.0.0.1:{APP_PORT}/health', timeout=2)"
+    # Services call each other on the bundle network by container name, not through the gateway.
+    urls = {service_url_variable(by_slug[d]): f"http://{d}:{APP_PORT}" for d in service.depends_on}
     return {
         "image": image,
         # The deploy reads these to write each service's env file from the bundle alone.
@@ -53,7 +62,12 @@ def _service(service: Service, image: str, memory_mb: int, settings: BundleSetti
         # DATABASE_URL and API_KEYS carry secrets, so they only ever come from the deploy's env file.
         "env_file": [env_file(service.slug)],
         # uvicorn trusts X-Forwarded-For/-Proto from loopback only; the gateway reaches us over the bundle network.
-        "environment": {"MIGRATE_ON_START": "true", "FORWARDED_ALLOW_IPS": str(settings.network_subnet)},
+        "environment": {
+            "MIGRATE_ON_START": "true",
+            "FORWARDED_ALLOW_IPS": str(settings.network_subnet),
+            "CORRELATION_HEADER": settings.correlation_header,
+            **urls,
+        },
         "depends_on": {DATABASE: {"condition": "service_healthy"}},
         "healthcheck": {
             "test": ["CMD", "python", "-c", probe],
@@ -135,9 +149,10 @@ def compose_document(services: list[Service], tags: dict[str, str], settings: Bu
     """The whole Compose file; `tags` maps each service slug to its image tag."""
     memory = service_memory_mb(len(services), settings)
     containers: dict[str, Any] = {DATABASE: _postgres(settings)}
+    by_slug = {s.slug: s for s in services}
     for service in services:
         image = f"{settings.image_prefix}/{service.slug}:{tags[service.slug]}"
-        containers[service.slug] = _service(service, image, memory, settings)
+        containers[service.slug] = _service(service, image, memory, settings, by_slug)
     containers[ACME_STORE] = _acme_store(settings)
     containers[GATEWAY] = _kong(services, settings)
     network = {"ipam": {"config": [{"subnet": str(settings.network_subnet)}]}}

@@ -13,6 +13,7 @@ from fastapi.routing import APIRoute
 from fastapi_offline import FastAPIOffline
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from .client import call_context, http_client
 from .db import Database
 from .errors import ErrorMapping, install_error_handlers
 
@@ -82,9 +83,14 @@ def build_app(
     version: str,
     versions: list[VersionMount],
     migrations: Path,
+    clients: Any = None,
 ) -> FastAPI:
-    """The service's ASGI app; migrations run at start-up unless MIGRATE_ON_START is false."""
+    """The service's ASGI app; migrations run at start-up unless MIGRATE_ON_START is false.
+
+    `clients(http, settings, call)` builds ctx.clients for a request (clients/__init__.py's Clients).
+    """
     db = Database(settings.database_url)
+    http = http_client(settings) if clients is not None else None
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -92,11 +98,18 @@ def build_app(
             db.migrate(migrations)
         yield
         db.dispose()
+        if http is not None:
+            http.close()
 
     # Swagger UI's assets come from a pinned package, so /docs works without internet.
     app = FastAPIOffline(title=title, description=description, version=version, lifespan=lifespan)
     app.state.settings = settings
     app.state.db = db
+    if clients is not None:
+        key_headers = getattr(clients, "key_headers", ())
+        app.state.clients = lambda request: clients(
+            http, settings, call_context(request.headers, settings, key_headers)
+        )
     install_error_handlers(app)
     for mount in versions:
         app.include_router(mount.router, prefix=f"/{mount.label}", deprecated=mount.deprecated or None)

@@ -13,8 +13,8 @@ committed); if found it gives its number back (counter - 1: nobody else can have
 the element's number, so asking again never hands out a second number. The unique constraints on
 (type, element) and (type, number) are the last line: a bug would be an error, never a duplicate.
 
-Reorder takes the same lock, checks every listed element exists (else the documented 400 and nothing
-changes), that the new numbers are distinct and held by no unlisted element, then moves the listed
+Reorder takes the same lock, checks every listed element exists (else the documented 404 and nothing
+changes), that the new numbers are distinct and held by no unlisted element (else 409), then moves the listed
 elements to negative numbers and back (so swaps never collide mid-statement), and raises the counter
 to the largest number assigned. Versions: one upsert on the element's head row, `last_version + 1`.
 """
@@ -23,11 +23,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import JSON, bindparam, text
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy import bindparam, text
 
+from central_sequence.runtime.columns import Document, SafeText
 from central_sequence.runtime.context import Context
-from central_sequence.runtime.errors import Invalid
+from central_sequence.runtime.errors import DomainError, Invalid
 from central_sequence.v2.models import (
     ReorderRequest,
     ReorderResponse,
@@ -46,9 +46,11 @@ _TAKE = text(
 )
 _FIND = text("SELECT sequence_number FROM domain_sequences WHERE element_type = :t AND element_id = :e")
 _GIVE_BACK = text("UPDATE domain_sequence_counters SET last_number = last_number - 1 WHERE element_type = :t")
+# Comments and version data are the client's text: SafeText and Document keep a NUL character, which
+# PostgreSQL's text and jsonb refuse (found by Schemathesis on PostgreSQL), as the generated tables do.
 _KEEP = text(
     "INSERT INTO domain_sequences (element_type, element_id, sequence_number, comment) VALUES (:t, :e, :n, :c)"
-)
+).bindparams(bindparam("c", type_=SafeText()))
 _LOCK = text(
     "INSERT INTO domain_sequence_counters (element_type, last_number) VALUES (:t, 0) "
     "ON CONFLICT (element_type) DO UPDATE SET last_number = domain_sequence_counters.last_number "
@@ -70,7 +72,12 @@ _VERSION = text(
 )
 _STORE_VERSION = text(
     "INSERT INTO domain_versions (element_type, element_id, version_number, data, comment) VALUES (:t, :e, :v, :d, :c)"
-).bindparams(bindparam("d", type_=JSON().with_variant(JSONB(), "postgresql")))
+).bindparams(bindparam("d", type_=Document()), bindparam("c", type_=SafeText()))
+
+
+def _conflict(message: str) -> DomainError:
+    # 409, not 400: the request is well-formed, it conflicts with itself or with the stored numbers.
+    return DomainError(409, "sequence_conflict", f"{message}: nothing was reordered")
 
 
 def _kind(value: Any) -> str:
@@ -115,15 +122,17 @@ def reorder_elements(
     moves: dict[int, int] = {}
     for entry in body.elements:
         if entry.elementId is None or entry.newSequence is None:
-            raise Invalid("every element needs elementId and newSequence")
+            # The project's spec requires both (its validation answers 400 first); a spec that leaves them
+            # optional (the real v4 one) accepts an entry naming no element or no number, which moves nothing.
+            continue
         element, number = _element(entry.elementId), entry.newSequence
         if not 0 < number <= _MAX_ID:
             raise Invalid(f"newSequence {number} is out of range (1 to {_MAX_ID})")
         if element in moves:
-            raise Invalid(f"element {element} is listed twice")
+            raise _conflict(f"element {element} is listed twice")
         moves[element] = number
     if len(set(moves.values())) != len(moves):
-        raise Invalid("two elements would get the same sequence number")
+        raise _conflict("two elements would get the same sequence number")
     if not moves:
         return {"updatedElements": [], "comment": body.comment}
     session.execute(_LOCK, {"t": kind})
@@ -131,10 +140,10 @@ def reorder_elements(
     known = set(session.execute(_KNOWN, {"t": kind, "ids": ids}).scalars())
     unknown = sorted(set(ids) - known)
     if unknown:
-        raise Invalid(f"unknown {kind} element(s) {unknown}: nothing was reordered")
+        raise DomainError(404, "unknown_element", f"unknown {kind} element(s) {unknown}: nothing was reordered")
     held = session.execute(_HELD, {"t": kind, "nums": list(moves.values()), "ids": ids}).first()
     if held is not None:
-        raise Invalid(f"sequence number {held[1]} belongs to {kind} element {held[0]}, which is not listed")
+        raise _conflict(f"sequence number {held[1]} belongs to {kind} element {held[0]}, which is not listed")
     session.execute(_MOVE, [{"t": kind, "e": e, "n": -n} for e, n in moves.items()])
     session.execute(_MOVE, [{"t": kind, "e": e, "n": n} for e, n in moves.items()])
     session.execute(_RAISE, {"t": kind, "n": max(moves.values())})

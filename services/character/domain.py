@@ -13,11 +13,38 @@ Raise runtime.errors.Invalid for the documented 400, runtime.errors.DomainError 
 
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from character import tables
+from character.runtime.client import ServiceError, ServiceUnavailable
 from character.runtime.context import Context
+from character.runtime.errors import DomainError
 from character.v1.models import CharactersScriptsScriptIdGetResponse
+
+
+def after_create_characters(ctx: Context, row: dict[str, Any]) -> dict[str, Any]:
+    """The new character's sequence number from Central Sequence, written in the insert's transaction.
+
+    The number is asked for after the insert because it is keyed by the characterId the insert gives; a failure
+    raises, so the request's transaction rolls the row back (the spec's documented 503, nothing stored).
+    Asking again for the same element returns the same number, so a retried call cannot hand out two.
+    """
+    request = {"elementType": "character", "elementId": row["characterId"], "comment": f"character {row['name']}"}
+    try:
+        answer = ctx.clients.central_sequence.generate_sequence_number(body=request)
+    except (ServiceUnavailable, ServiceError) as error:
+        raise DomainError(503, "sequence_unavailable", f"Central Sequence gave no sequence number: {error}") from None
+    if answer.sequenceNumber is None:
+        raise DomainError(503, "sequence_unavailable", "Central Sequence answered without a sequence number")
+    characters = tables.characters
+    statement = (
+        update(characters)
+        .where(characters.c.characterId == row["characterId"])
+        .values(sequenceNumber=answer.sequenceNumber)
+        .returning(characters)
+    )
+    stored = ctx.session.execute(statement).one()
+    return {k: v for k, v in stored._mapping.items() if v is not None}
 
 
 # fountain-signature: ff0c2532df860f5b list_characters_by_script(script_id: int) -> CharactersScriptsScriptIdGetResponse | dict[str, Any]
@@ -28,7 +55,8 @@ def list_characters_by_script(
 ) -> CharactersScriptsScriptIdGetResponse | dict[str, Any]:
     """listCharactersByScript: GET /characters/scripts/{scriptId}: the script's characters in sequence order."""
     characters = tables.characters
-    if not 0 < script_id <= 2**63 - 1:
+    # A spec whose Character has no scriptId (the real v4 one) links no character to a script.
+    if "scriptId" not in characters.c or not 0 < script_id <= 2**63 - 1:
         return []
     statement = (
         select(characters)

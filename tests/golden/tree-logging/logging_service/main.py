@@ -4,6 +4,7 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
+from .clients import Clients
 from .config import Settings
 from .runtime.app import VersionMount, build_app
 from .v1.routes import router as v1_router
@@ -23,4 +24,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version="1.0.0",
         versions=VERSIONS,
         migrations=Path(__file__).parent / "migrations",
+        clients=Clients,
     )

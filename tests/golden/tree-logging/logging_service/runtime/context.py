@@ -1,6 +1,6 @@
-# Vendored from the FountainAI deploy project (generator/runtime/context.py), runtime 9f4cb55e5e8e.
+# Vendored from the FountainAI deploy project (generator/runtime/context.py), runtime c0e95f6301c8.
 # Do not edit it here: `fountain generate` overwrites it. Change it in the project and regenerate.
-"""What the hand-written domain module receives: the request's database session, settings and version."""
+"""What the hand-written domain module receives: the request's database session, settings, version and clients."""
 
 from __future__ import annotations
 
@@ -22,11 +22,17 @@ class Context:
     settings: Any
     request: Request
     version: str = ""  # the spec version serving the request ("v1"), for adapters in the domain module
+    # Typed clients of the services this one calls (clients/__init__.py), bound to this request's correlation id.
+    clients: Any = None
 
 
 def get_context(request: Request, session: Annotated[Session, Depends(get_session)]) -> Context:
     version = next((part for part in request.url.path.split("/") if _VERSION.match(part)), "")
-    return Context(session=session, settings=request.app.state.settings, request=request, version=version)
+    factory = getattr(request.app.state, "clients", None)
+    clients = factory(request) if factory is not None else None
+    return Context(
+        session=session, settings=request.app.state.settings, request=request, version=version, clients=clients
+    )
 
 
 ContextDep = Annotated[Context, Depends(get_context)]

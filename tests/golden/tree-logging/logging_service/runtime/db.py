@@ -1,4 +1,4 @@
-# Vendored from the FountainAI deploy project (generator/runtime/db.py), runtime 9f4cb55e5e8e.
+# Vendored from the FountainAI deploy project (generator/runtime/db.py), runtime c0e95f6301c8.
 # Do not edit it here: `fountain generate` overwrites it. Change it in the project and regenerate.
 """Database engine, per-request sessions, and Alembic migrations run at start-up."""
 
