@@ -9,6 +9,7 @@ and every value reaches it as a positional parameter, never pasted into the scri
 from __future__ import annotations
 
 import posixpath
+import re
 
 from .layout import COMPLETE, PROJECT, Layout
 
@@ -157,6 +158,16 @@ def compose_migrate(compose_file: str, service: str, package: str) -> Argv:
     `--no-deps`: PostgreSQL is already up, and nothing of the new release may start before the switch.
     """
     return compose(compose_file, "run", "--rm", "--no-deps", "-T", service, "python", "-c", _MIGRATE, package)
+
+
+_EXCEPTION_LINE = re.compile(r"^[A-Za-z_][\w.]*(Error|Exception|Exit)\b[^:]*: ")
+
+
+def parse_failure(output: str) -> str | None:
+    """The line that says why a Python program failed: its traceback's last `module.Error: message` line
+    (SQLAlchemy follows it with the SQL and a link to its docs), else the last line; None for no output."""
+    lines = [line.strip() for line in output.strip().splitlines() if line.strip()]
+    return next((line for line in reversed(lines) if _EXCEPTION_LINE.match(line)), lines[-1] if lines else None)
 
 
 def compose_recreate(compose_file: str, wait_seconds: int, service: str) -> Argv:

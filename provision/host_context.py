@@ -195,7 +195,7 @@ class HostContext:
         code, out, err = self.host.run(commands.compose_migrate(compose_file, service, package), check=False)
         if code == 0:
             return None
-        return ((err or out).strip().splitlines() or [f"exit {code}"])[-1]
+        return commands.parse_failure(err or out) or f"exit {code}"
 
     def start_and_check(self, name: str) -> list[str]:
         """`up --wait`, then our own health check through the gateway; returns the unhealthy services."""

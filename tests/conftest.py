@@ -91,3 +91,15 @@ def base_images(engine) -> dict[str, str]:
 def edge(engine):
     """base_images() once per session."""
     return base_images(engine)
+
+
+@pytest.fixture(scope="session")
+def deploy_host(engine, edge, tmp_path_factory):
+    """A real sshd with the engine behind it and character's derived images (tests/deploy_host.py), shared by
+    the provisioning tests and the registry's, so the images and the running release carry over."""
+    from .deploy_host import down, start_host
+
+    server, derived = start_host(engine, tmp_path_factory.mktemp("host"))
+    yield server, derived
+    server.stop()
+    down(engine)

@@ -1,7 +1,8 @@
 """A real OpenSSH sshd on 127.0.0.1 for the provisioning tests and benchmark, with a non-root deploy user.
 
-Behind it either the real Docker engine (`docker_config`: the deploy user joins the docker group, as on the
-host, and finds the Compose plugin there) or the stand-in tests/hostbin/docker, first on the deploy user's PATH.
+With `docker=True` the real Docker engine is behind it, as on the host: the deploy user joins the docker group
+and has its own DOCKER_CONFIG (where `docker login` writes), with the Compose plugin in it unless `plugin=False`
+(a host still installing it). Without, the deploy user finds the docker CLI but may not use the engine.
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from paramiko import Ed25519Key
+
+from .engine import install_compose_plugin
 
 HERE = Path(__file__).resolve().parent
 # As root, each sshd gets its own deploy user, created here and removed by stop(): test runs side by side
@@ -63,7 +66,6 @@ class Sshd:
     wrong_key: str
     workdir: Path
     root: str  # the release root on the "host"
-    docker_state: Path
     process: subprocess.Popen
     created_user: bool = False
 
@@ -76,13 +78,10 @@ class Sshd:
             path.write_text(str(size))
             path.chmod(0o644)
 
-    def faults(self, **faults: object) -> None:
-        """Tell the stand-in container engine what to fail next (see tests/hostbin/docker)."""
-        import json
-
-        path = self.docker_state / "faults.json"
-        path.write_text(json.dumps(faults))
-        path.chmod(0o644)
+    @property
+    def docker_config(self) -> Path:
+        """The deploy user's DOCKER_CONFIG (with docker=True)."""
+        return self.workdir / "docker-config"
 
     def stop(self) -> None:
         """Stop sshd and remove what start_sshd made: the work folder (keys included) and the user."""
@@ -95,20 +94,18 @@ class Sshd:
         _remove(self.workdir, self.user, self.created_user)
 
 
-def start_sshd(compose_binary: str, with_docker: bool = True, docker_config: Path | None = None) -> Sshd:
+def start_sshd(docker: bool = False, plugin: bool = True) -> Sshd:
     """Start sshd on a free loopback port; returns once it accepts connections."""
     user, created_user = deploy_user()
     work = Path(tempfile.mkdtemp(prefix="fountain-sshd-"))
     try:
-        return _start(compose_binary, with_docker, user, created_user, work, docker_config)
+        return _start(docker, plugin, user, created_user, work)
     except BaseException:
         _remove(work, user, created_user)
         raise
 
 
-def _start(
-    compose_binary: str, with_docker: bool, user: str, created_user: bool, work: Path, docker_config: Path | None
-) -> Sshd:
+def _start(docker: bool, plugin: bool, user: str, created_user: bool, work: Path) -> Sshd:
     sshd = shutil.which("sshd") or "/usr/sbin/sshd"
     info = pwd.getpwnam(user)
     work.chmod(0o755)
@@ -118,26 +115,23 @@ def _start(
     (work / "authorized_keys").chmod(0o644)
     bin_dir = work / "bin"
     bin_dir.mkdir()
-    state = work / "docker-state"
-    state.mkdir()
     # The system interpreter: the deploy user may not reach the one running the tests (under /root).
     python = "/usr/bin/python3" if Path("/usr/bin/python3").exists() else sys.executable
-    if docker_config is not None:
+    docker_config = work / "docker-config"
+    docker_config.mkdir()
+    if docker:
         subprocess.run(["usermod", "-aG", "docker", user], check=True)
-    elif with_docker:
-        wrapper = bin_dir / "docker"
-        wrapper.write_text(f'#!/bin/sh\nexec "{python}" "{HERE / "hostbin" / "docker"}" "$@"\n')
-        wrapper.chmod(0o755)
+        if plugin:
+            install_compose_plugin(docker_config)
     root = work / "srv"
     root.mkdir()
-    for path in (state, root):
+    for path in (docker_config, root):
         os.chown(path, info.pw_uid, info.pw_gid) if os.geteuid() == 0 else None
     port = _free_port()
     config = work / "sshd_config"
     env = (
-        f"PATH={bin_dir}:/usr/local/bin:/usr/bin:/bin FAKE_DOCKER_STATE={state} "
-        f"FAKE_DOCKER_COMPOSE_BINARY={compose_binary} FAKE_SFTP_CUT_FILE={work / 'sftp-cut-after'}"
-        + (f" DOCKER_CONFIG={docker_config}" if docker_config is not None else "")
+        f"PATH={bin_dir}:/usr/local/bin:/usr/bin:/bin FAKE_SFTP_CUT_FILE={work / 'sftp-cut-after'} "
+        f"DOCKER_CONFIG={docker_config}"
     )
     sftp = bin_dir / "sftp-server"
     sftp.write_text(f'#!/bin/sh\nexec "{python}" "{HERE / "hostbin" / "sftp-server"}" "$@"\n')
@@ -167,7 +161,7 @@ def _start(
     Path("/run/sshd").mkdir(exist_ok=True) if os.geteuid() == 0 else None
     with open(work / "sshd.log", "w") as log:
         process = subprocess.Popen([sshd, "-D", "-e", "-f", str(config)], stderr=log)
-    server = Sshd(port, user, "", (work / "wrong_key").read_text(), work, str(root), state, process, created_user)
+    server = Sshd(port, user, "", (work / "wrong_key").read_text(), work, str(root), process, created_user)
     try:
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:

@@ -33,6 +33,25 @@ def test_parse_free_mb_reads_the_last_line_of_posix_df():
     assert commands.parse_free_mb(out) == 51003772 // 1024
 
 
+def test_parse_failure_finds_the_exception_line_before_sqlalchemys_footer():
+    # What `compose run ... python -c <migrate>` printed for a revision that failed (the real engine's run).
+    out = """Traceback (most recent call last):
+  File "<string>", line 1, in <module>
+psycopg.errors.UndefinedTable: relation "no_such_table" does not exist
+
+The above exception was the direct cause of the following exception:
+
+sqlalchemy.exc.ProgrammingError: (psycopg.errors.UndefinedTable) relation "no_such_table" does not exist
+[SQL: ALTER TABLE no_such_table ADD COLUMN note TEXT]
+(Background on this error at: https://sqlalche.me/e/21/f405)
+"""
+    assert commands.parse_failure(out) == (
+        'sqlalchemy.exc.ProgrammingError: (psycopg.errors.UndefinedTable) relation "no_such_table" does not exist'
+    )
+    assert commands.parse_failure("no such service: character\n") == "no such service: character"
+    assert commands.parse_failure("  \n") is None
+
+
 def test_release_commands():
     assert commands.read_link("/srv/fountainai/current") == ["readlink", "/srv/fountainai/current"]
     assert commands.parse_link_target("releases/abc123\n") == "abc123"
