@@ -166,11 +166,37 @@ class HostContext:
             self.host.run(*commands.point(self.layout.previous, old))
         self.host.run(*commands.point(self.layout.current, name), commands.touch_complete(self.layout, name))
 
+    def database_declaration(self, release_dir: str) -> tuple[str, list[str]]:
+        """How a release declares PostgreSQL: its compose block and the manifest lines of the files it reads."""
+        compose_file = self.layout.compose_file(release_dir)
+        _, text, _ = self.host.run(commands.read_file(compose_file))
+        _, manifest, _ = self.host.run(commands.read_file(posixpath.join(release_dir, MANIFEST)), check=False)
+        block = yaml.safe_load(text)["services"][DATABASE]
+        # Env files and bind-mount sources, relative to the compose file's folder as Compose reads them.
+        sources = [
+            *block.get("env_file", []),
+            *(v.split(":")[0] for v in block.get("volumes", []) if v.startswith(".")),
+        ]
+        compose_dir = posixpath.relpath(posixpath.dirname(compose_file), release_dir)
+        read = {posixpath.normpath(posixpath.join(compose_dir, source)) for source in sources}
+        lines = sorted(line for line in manifest.splitlines() if line.partition("  ")[2] in read)
+        return yaml.safe_dump(block, sort_keys=True), lines
+
     def migrate(self, name: str) -> list[str]:
         """PostgreSQL up (as release `name` declares it), then its init script again; [postgres] when that fails."""
         # The script is idempotent and adds the database of a new service, which the entrypoint alone does
         # only on a fresh volume. Passwords come from the container's env.
-        compose_file = self.layout.compose_file(self.layout.release(name))
+        release_dir = self.layout.release(name)
+        current = self.linked(self.layout.current)
+        if current and self.database_declaration(self.layout.release(current)) == self.database_declaration(
+            release_dir
+        ):
+            # Same declaration: bring it up through current/, the path PostgreSQL was started with. Compose
+            # recreates a container whose definition changed, and a bind mount's source path is part of it:
+            # the init script lies under each release's folder, so the new release's file would recreate
+            # PostgreSQL on every deploy, and leave it on a failed release's definition.
+            release_dir = self.layout.current
+        compose_file = self.layout.compose_file(release_dir)
         self.host.run(
             commands.compose_up(compose_file, int(self.options.health_timeout), DATABASE, remove_orphans=False),
             check=False,
