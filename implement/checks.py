@@ -48,6 +48,8 @@ class Target:
     package: str
     func: str
     operations: tuple[tuple[str, str, str | None], ...]  # (version label, operationId, API-key header)
+    # Settings the checks run with: where the services this one calls answer (implement/dependencies.py).
+    env: tuple[tuple[str, str], ...] = ()
 
 
 def ruff_findings(source: str) -> list[str]:
@@ -130,7 +132,7 @@ def run_checks(target: Target, candidate: str, base: str, *, examples: int, seed
         extra = sorted(p.stem for p in (tree / "tests").glob("test_implement_check_*.py"))
         ids = sorted({op for _, op, _ in target.operations})
         selection = f"(({' or '.join(ids)}) and not stub_answers_501) or test_implement_"
-        env = {**os.environ, "PYTHONPATH": str(tree), "PYTHONDONTWRITEBYTECODE": "1"}
+        env = {**os.environ, **dict(target.env), "PYTHONPATH": str(tree), "PYTHONDONTWRITEBYTECODE": "1"}
         env.pop("TEST_DATABASE_URL", None)
         try:
             run = subprocess.run(

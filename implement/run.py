@@ -8,7 +8,8 @@ import json
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from contextlib import nullcontext
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +17,7 @@ from generator import build
 from generator.specs import load_services
 from generator.stubs import domain_operations, stub_spec
 
-from . import failures, prompt, provenance, transcripts
+from . import dependencies, failures, prompt, provenance, transcripts
 from .checks import Target
 from .cost import Tokens, usd
 from .provenance import Record
@@ -290,8 +291,26 @@ def run(
         timeout=settings.timeout,
         max_retries=settings.max_retries,
     )
-    with ThreadPoolExecutor(max_workers=settings.concurrency) as pool:
-        outcomes = list(pool.map(lambda job: run_session(client, settings, job, notify), jobs))
+    by_slug = {s.slug: s for s in loaded}
+    calling = sorted({job.target.slug for job in jobs if by_slug[job.target.slug].depends_on})
+    # A function whose service calls others is checked against those services running, as `fountain dev`
+    # runs them (Story Factory's story needs a script, characters and sessions), not against dead URLs.
+    with dependencies.serving(specs, handlers) if calling else nullcontext(None) as served:
+        if served is not None:
+            notify(
+                f"checks of {', '.join(calling)} call the services they depend on, served by fountain dev at {served[0]}"
+            )
+            jobs = [
+                replace(
+                    job,
+                    target=replace(job.target, env=dependencies.environment(by_slug[job.target.slug], loaded, *served)),
+                )
+                if job.target.slug in calling
+                else job
+                for job in jobs
+            ]
+        with ThreadPoolExecutor(max_workers=settings.concurrency) as pool:
+            outcomes = list(pool.map(lambda job: run_session(client, settings, job, notify), jobs))
     for outcome in outcomes:
         base = memos[(outcome.slug, outcome.func)]
         if outcome.status == "failed":
