@@ -9,7 +9,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -20,7 +20,7 @@ from generator.model import Service
 
 
 class DependenciesDown(RuntimeError):
-    """`fountain dev` did not come up to serve the services a check calls."""
+    """`fountain dev` did not come up."""
 
 
 def _free_port() -> int:
@@ -30,39 +30,48 @@ def _free_port() -> int:
 
 
 @contextmanager
-def serving(specs: Path, handlers: Path, timeout: float = 180) -> Iterator[tuple[str, str]]:
-    """`fountain dev` over the project in a scratch folder on a free loopback port; yields (base URL, its key)."""
-    key = secrets.token_urlsafe(24)
-    with tempfile.TemporaryDirectory(prefix="fountain-implement-dependencies-") as scratch:
-        folder = Path(scratch)
-        # The project's layout (specs/ and services/ side by side) so `fountain dev` serves its domain modules;
-        # its SQLite files and generated trees stay in the scratch folder.
-        (folder / "specs").symlink_to(specs.resolve())
-        (folder / "services").symlink_to(handlers.resolve())
-        port = _free_port()
-        # The key goes through the environment, never the command line.
-        env = {**os.environ, "FOUNTAIN_DEV_API_KEY": key}
-        env.pop("FOUNTAIN_DEV_DATABASE", None)
-        log_path = folder / "dev.log"
-        with log_path.open("w") as log:
-            server = subprocess.Popen(
-                [sys.executable, "-m", "fountain", "dev", "--port", str(port)],
-                cwd=folder,
-                env=env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-            )
-            base = f"http://127.0.0.1:{port}"
+def dev_server(
+    folder: Path, specs: Path, handlers: Path, env: Mapping[str, str], timeout: float = 180
+) -> Iterator[str]:
+    """`fountain dev` in folder (specs/ and services/ linked in) on a free loopback port; yields its base URL."""
+    # The project's layout (specs/ and services/ side by side) so `fountain dev` serves its domain modules;
+    # its SQLite files and generated trees stay in folder.
+    (folder / "specs").symlink_to(specs.resolve())
+    (folder / "services").symlink_to(handlers.resolve())
+    port = _free_port()
+    log_path = folder / "dev.log"
+    # A file, not a pipe: a pipe nobody reads would fill and stall the server.
+    with log_path.open("w") as log:
+        server = subprocess.Popen(
+            [sys.executable, "-m", "fountain", "dev", "--port", str(port)],
+            cwd=folder,
+            env=dict(env),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        base = f"http://127.0.0.1:{port}"
+        try:
+            _wait(server, base, timeout, log_path)
+            yield base
+        finally:
+            server.terminate()
             try:
-                _wait(server, base, timeout, log_path)
-                yield base, key
-            finally:
-                server.terminate()
-                try:
-                    server.wait(timeout=15)
-                except subprocess.TimeoutExpired:
-                    server.kill()
-                    server.wait(timeout=10)
+                server.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                server.kill()  # uvicorn waits for idle keep-alive connections
+                server.wait(timeout=10)
+
+
+@contextmanager
+def serving(specs: Path, handlers: Path) -> Iterator[tuple[str, str]]:
+    """The project under `fountain dev` in a scratch folder, SQLite, a fresh key; yields (base URL, key)."""
+    key = secrets.token_urlsafe(24)
+    # The key goes through the environment, never the command line.
+    env = {**os.environ, "FOUNTAIN_DEV_API_KEY": key}
+    env.pop("FOUNTAIN_DEV_DATABASE", None)
+    with tempfile.TemporaryDirectory(prefix="fountain-implement-dependencies-") as scratch:
+        with dev_server(Path(scratch), specs, handlers, env) as base:
+            yield base, key
 
 
 def _wait(server: subprocess.Popen, base: str, timeout: float, log_path: Path) -> None:
@@ -74,8 +83,8 @@ def _wait(server: subprocess.Popen, base: str, timeout: float, log_path: Path) -
         except httpx.TransportError:
             pass
         if server.poll() is not None or time.monotonic() > deadline:
-            tail = log_path.read_text(errors="replace")[-2000:]
-            raise DependenciesDown(f"fountain dev did not start to serve the services a check calls:\n{tail}")
+            tail = log_path.read_text(errors="replace")[-4000:]
+            raise DependenciesDown(f"fountain dev did not start:\n{tail}")
         time.sleep(0.3)
 
 

@@ -69,7 +69,8 @@ def _params(node: ast.FunctionDef) -> tuple[tuple[str, ...], tuple[str, ...], tu
     return tuple(p.arg for p in a.posonlyargs), tuple(p.arg for p in a.args), tuple(p.arg for p in a.kwonlyargs)
 
 
-def _names(node: ast.stmt) -> list[str]:
+def bound_names(node: ast.stmt) -> list[str]:
+    """The names a top-level statement binds (a def, a class, a plain or annotated assignment)."""
     if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
         return [node.name]
     if isinstance(node, ast.Assign):
@@ -80,7 +81,7 @@ def _names(node: ast.stmt) -> list[str]:
 
 
 def _defined(tree: ast.Module) -> dict[str, ast.stmt]:
-    return {name: node for node in tree.body for name in _names(node)}
+    return {name: node for node in tree.body for name in bound_names(node)}
 
 
 def _imports(tree: ast.Module) -> list[ast.stmt]:
@@ -89,7 +90,7 @@ def _imports(tree: ast.Module) -> list[ast.stmt]:
 
 def helper_names(code: str, func: str) -> list[str]:
     """The module-level names an answer defines beside the function itself."""
-    return sorted(n for node in _tree(code).body for n in _names(node) if n != func)
+    return sorted(n for node in _tree(code).body for n in bound_names(node) if n != func)
 
 
 def splice(source: str, func: str, answer: Answer, own_helpers: frozenset[str] = frozenset()) -> str:
@@ -119,7 +120,7 @@ def splice(source: str, func: str, answer: Answer, own_helpers: frozenset[str] =
         if isinstance(node, ast.Import | ast.ImportFrom):
             import_lines.append(ast.unparse(node))
             continue
-        names = _names(node)
+        names = bound_names(node)
         if not names or not all(n.startswith("_") for n in names):
             raise SpliceError(
                 "besides the function, the code may only define private helpers (names starting with _), found: "
@@ -139,7 +140,7 @@ def splice(source: str, func: str, answer: Answer, own_helpers: frozenset[str] =
     kept_helpers, replaced = [], []
     for node in helpers:
         text = ast.get_source_segment(answer.code, node, padded=False) or ast.unparse(node)
-        for name in _names(node):
+        for name in bound_names(node):
             old = existing.get(name)
             if old is None or ast.dump(old) == ast.dump(node):
                 continue
@@ -147,7 +148,7 @@ def splice(source: str, func: str, answer: Answer, own_helpers: frozenset[str] =
                 replaced.append(old)
                 continue
             raise SpliceError(f"the module already defines {name} differently; choose another name")
-        if not all(ast.dump(existing.get(n, ast.Pass())) == ast.dump(node) for n in _names(node)):
+        if not all(ast.dump(existing.get(n, ast.Pass())) == ast.dump(node) for n in bound_names(node)):
             kept_helpers.append(_with_comments(answer.code, node, text))
     # Edit from the bottom up so earlier line numbers stay valid.
     edits: list[tuple[int, int, list[str]]] = []

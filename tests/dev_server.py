@@ -6,16 +6,15 @@ import os
 import re
 import subprocess
 import sys
-import time
 import uuid
 from contextlib import contextmanager
 from pathlib import Path
 
-import httpx
 import yaml
 
+from implement.dependencies import dev_server
+
 from .conftest import ROOT
-from .sequence_helpers import free_port
 
 KEY = "dev-key-for-the-test"
 SEED = 20261127
@@ -23,8 +22,6 @@ EXAMPLES = 100
 SCHEMATHESIS = Path(sys.executable).parent / "schemathesis"
 
 
-# Story Factory's domain is written on branch issue-12a (issue 12 part A); until it is merged every operation
-# of it answers 501. strict: the marker fails the suite once Story Factory passes, so it cannot outlive the cause.
 def schemathesis_run(spec: Path, base_url: str, cwd: Path, *extra: str) -> subprocess.CompletedProcess:
     """The Schemathesis CLI over spec against base_url: all checks and phases, fixed seed, 100 examples."""
     command = [
@@ -80,39 +77,9 @@ def postgres_databases(admin_url: str, packages: list[str]) -> str:
 @contextmanager
 def fountain_dev(project: Path, specs: Path, services: Path, database: str | None = None):
     """`fountain dev` in project (specs/ and services/ linked in) on a free port; yields the base URL."""
-    (project / "specs").symlink_to(specs)
-    (project / "services").symlink_to(services)
-    port = free_port()
     env = {**os.environ, "PYTHONPATH": str(ROOT), "FOUNTAIN_DEV_API_KEY": KEY}
     env.pop("FOUNTAIN_DEV_DATABASE", None)
     if database is not None:
         env["FOUNTAIN_DEV_DATABASE"] = database
-    log = open(project / "dev.log", "w")  # noqa: SIM115 - a pipe nobody reads would fill and stall the server
-    server = subprocess.Popen(
-        [sys.executable, "-m", "fountain", "dev", "--port", str(port)],
-        cwd=project,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 180
-        while True:
-            try:
-                if httpx.get(f"{base}/", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if server.poll() is not None or time.monotonic() > deadline:
-                raise AssertionError(f"fountain dev did not start: {(project / 'dev.log').read_text()}")
-            time.sleep(0.3)
+    with dev_server(project, specs, services, env) as base:
         yield base
-    finally:
-        server.terminate()
-        try:
-            server.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            server.kill()  # uvicorn waits for idle keep-alive connections; the test is over
-            server.wait(timeout=10)
-        log.close()

@@ -4,21 +4,13 @@ from __future__ import annotations
 
 import ast
 
-
-def _names(node: ast.stmt) -> list[str]:
-    if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
-        return [node.name]
-    if isinstance(node, ast.Assign):
-        return [t.id for t in node.targets if isinstance(t, ast.Name)]
-    if isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
-        return [node.target.id]
-    return []
+from implement.source import bound_names
 
 
 def answer_from(source: str, func: str) -> dict:
     """The function, the private helpers it reaches (in module order) and the module's imports."""
     tree = ast.parse(source)
-    defined = {name: node for node in tree.body for name in _names(node)}
+    defined = {name: node for node in tree.body for name in bound_names(node)}
     wanted, todo = set(), [func]
     while todo:
         name = todo.pop()
@@ -29,7 +21,7 @@ def answer_from(source: str, func: str) -> dict:
     lines = source.splitlines()
     parts = []
     for node in tree.body:
-        if set(_names(node)) & wanted:
+        if set(bound_names(node)) & wanted:
             first = min([node.lineno, *(d.lineno for d in getattr(node, "decorator_list", []))])
             parts.append("\n".join(lines[first - 1 : node.end_lineno]))
     imports = [
