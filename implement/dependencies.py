@@ -33,11 +33,12 @@ def _free_port() -> int:
 def dev_server(
     folder: Path, specs: Path, handlers: Path, env: Mapping[str, str], timeout: float = 180
 ) -> Iterator[str]:
-    """`fountain dev` in folder (specs/ and services/ linked in) on a free loopback port; yields its base URL."""
+    """`fountain dev` in folder (specs/ and services/ linked in unless there) on a free loopback port; yields its URL."""
     # The project's layout (specs/ and services/ side by side) so `fountain dev` serves its domain modules;
-    # its SQLite files and generated trees stay in folder.
-    (folder / "specs").symlink_to(specs.resolve())
-    (folder / "services").symlink_to(handlers.resolve())
+    # its SQLite files and generated trees stay in folder, so a second server in the same folder keeps the data.
+    for name, source in (("specs", specs), ("services", handlers)):
+        if not (folder / name).exists():
+            (folder / name).symlink_to(source.resolve())
     port = _free_port()
     log_path = folder / "dev.log"
     # A file, not a pipe: a pipe nobody reads would fill and stall the server.

@@ -9,9 +9,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -19,46 +16,21 @@ from pathlib import Path
 
 import httpx
 
+from implement.dependencies import dev_server
+
 from .conftest import PROJECT_SPECS, ROOT
+from .sequence_helpers import free_port
 
 KEY = {"X-API-KEY": "story-test-key"}
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @contextmanager
 def _fountain_dev(project: Path, **env: str) -> Iterator[httpx.Client]:
     """`fountain dev` in the project folder, until the block ends; a client on its base URL with the key."""
-    port = _free_port()
     full_env = {**os.environ, "PYTHONPATH": str(ROOT), "FOUNTAIN_DEV_API_KEY": KEY["X-API-KEY"], **env}
-    server = subprocess.Popen(
-        [sys.executable, "-m", "fountain", "dev", "--port", str(port)],
-        cwd=project,
-        env=full_env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 180
-        while True:
-            assert server.poll() is None, server.stdout.read()
-            try:
-                httpx.get(f"{base}/", timeout=2)
-                break
-            except httpx.TransportError:
-                assert time.monotonic() < deadline, "fountain dev did not start"
-                time.sleep(0.3)
+    with dev_server(project, PROJECT_SPECS, project / "services", full_env) as base:
         with httpx.Client(base_url=base, headers=KEY, timeout=30) as client:
             yield client
-    finally:
-        server.terminate()
-        server.wait(timeout=20)
 
 
 def _project(tmp_path: Path) -> Path:
@@ -167,7 +139,7 @@ def test_a_story_assembled_from_every_service_and_character_create_without_centr
         before = client.get("/character/v1/characters").json()
 
     # Central Sequence out of reach: Character is pointed at a port nothing listens on.
-    with _fountain_dev(project, CENTRAL_SEQUENCE_URL=f"http://127.0.0.1:{_free_port()}") as client:
+    with _fountain_dev(project, CENTRAL_SEQUENCE_URL=f"http://127.0.0.1:{free_port()}") as client:
         started = time.monotonic()
         refused = client.post(
             "/character/v1/characters",
