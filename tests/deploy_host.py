@@ -26,7 +26,7 @@ from provision.release import Release
 from .conftest import ROOT
 from .engine import Engine
 from .sshd import Sshd, start_sshd
-from .stack import generate_and_build
+from .stack import BUNDLE_TEST_PROJECT, generate_and_build
 
 SERVICES = ["central-sequence", "character", "core-script-management", "logging", "session-context", "story-factory"]
 HEALTH_TIMEOUT = 240  # the first start migrates six databases on a shared 2-core machine
@@ -124,7 +124,7 @@ def derived_images(engine: Engine, work: Path) -> dict[str, str]:
 
 
 def down(engine: Engine) -> None:
-    engine.docker("compose", "-p", PROJECT, "down", "-v", "--remove-orphans", check=False)
+    engine.down(PROJECT)
 
 
 def start_host(engine: Engine, work: Path) -> tuple[Sshd, dict[str, str]]:
@@ -133,6 +133,7 @@ def start_host(engine: Engine, work: Path) -> tuple[Sshd, dict[str, str]]:
     assert (built / COMPOSE_FILE).read_text() == (ROOT / COMPOSE_FILE).read_text(), "regenerate the bundle"
     derived = derived_images(engine, work / "derived")
     down(engine)
+    engine.down(BUNDLE_TEST_PROJECT)  # an interrupted bundle test holds the gateway's ports and the subnet
     return start_sshd(docker=True), derived
 
 

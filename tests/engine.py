@@ -7,6 +7,8 @@ The daemon is left running after the tests: its image store is the cache of the 
 
 from __future__ import annotations
 
+import ipaddress
+import json
 import os
 import shutil
 import subprocess
@@ -35,6 +37,21 @@ class Engine:
         if check and done.returncode != 0:
             raise RuntimeError(f"docker {' '.join(args[:3])} ...: exit {done.returncode}\n{done.stderr[-3000:]}")
         return done
+
+    def down(self, project: str) -> None:
+        """Remove a compose project's containers, networks and volumes, if any (an interrupted run leaves them)."""
+        self.docker("compose", "-p", project, "down", "-v", "--remove-orphans", check=False)
+
+    def free_subnet(self, first: str = "172.30.214.0/24") -> str:
+        """The first /24 from `first` on that no network of this engine overlaps (Docker refuses overlaps)."""
+        ids = self.docker("network", "ls", "-q").stdout.split()
+        used = []
+        for info in json.loads(self.docker("network", "inspect", *ids).stdout) if ids else []:
+            used += [ipaddress.ip_network(c["Subnet"]) for c in (info.get("IPAM") or {}).get("Config") or []]
+        candidate = ipaddress.ip_network(first)
+        while any(candidate.overlaps(net) for net in used if net.version == 4):
+            candidate = ipaddress.ip_network((int(candidate.network_address) + 256, 24))
+        return str(candidate)
 
 
 def _answers() -> bool:

@@ -13,6 +13,9 @@ from provision.release import Release
 from .conftest import PROJECT_SPECS, ROOT, run_fountain
 from .engine import Engine
 
+# The compose project test_bundle_up runs the bundle under; the deploy tests use the real one (provision.layout).
+BUNDLE_TEST_PROJECT = "fountain-bundle-test"
+
 
 def build_service_images(engine: Engine, trees: Path, compose_doc: dict) -> dict[str, str]:
     """Build each service's image from its tree with its generated Dockerfile, unchanged; slug -> image.

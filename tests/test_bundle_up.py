@@ -25,10 +25,11 @@ from provision.envfiles import Secrets
 from provision.release import build_release
 
 from .conftest import ROOT
+from .deploy_host import PROJECT as DEPLOY_PROJECT
 from .engine import Engine
+from .stack import BUNDLE_TEST_PROJECT as PROJECT
 from .stack import compose_doc, generate_and_build, write_release
 
-PROJECT = "fountain-bundle-test"
 RATE_LIMIT_MINUTE = 100
 # Every character that means something to a URL, a shell, an env file or psql.
 PASSWORD = "p@ss$word#1%/2"
@@ -64,12 +65,16 @@ class Stack:
 @pytest.fixture(scope="module")
 def stack(engine: Engine, edge, tmp_path_factory):
     out = tmp_path_factory.mktemp("bundle-up")
-    bundle = generate_and_build(engine, out, env={"FOUNTAIN_RATE_LIMIT_MINUTE": str(RATE_LIMIT_MINUTE)})
+    # What an interrupted run left (this project, the deploy tests' one: its network, ports 80/443) goes first,
+    # and the bundle gets a subnet no network of the engine holds: an engine is never assumed to be clean.
+    engine.down(PROJECT)
+    engine.down(DEPLOY_PROJECT)
+    env = {"FOUNTAIN_RATE_LIMIT_MINUTE": str(RATE_LIMIT_MINUTE), "FOUNTAIN_NETWORK_SUBNET": engine.free_subnet()}
+    bundle = generate_and_build(engine, out, env=env)
     bundle_doc = yaml.safe_load((bundle / "compose" / "docker-compose.yml").read_text())
     services = [s for s in bundle_doc["services"] if "image" in bundle_doc["services"][s]]
     release = build_release(bundle, _secrets([s for s in services if s not in ("postgres", "kong")]))
     stack = Stack(engine, write_release(release, out / "release"), compose_doc(release))
-    stack.compose("down", "-v", "--remove-orphans", check=False)
     started = time.monotonic()
     up = stack.compose("up", "-d", "--wait", "--wait-timeout", "300", check=False)
     stack.up_seconds = time.monotonic() - started
