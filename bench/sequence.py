@@ -5,6 +5,9 @@
 3. The guide's sample (bench/sequence_guide_app.py: read, add one, write), one uvicorn worker, with the number
    of duplicates it hands out: two answers giving the same element the same number after different requests
    (a lost update), and, for the generated service, any number given to two elements of one type.
+4. The floor (bench/sequence_floor_app.py): the same HTTP stack and body, no database: what FastAPI and
+   uvicorn alone cost here, the most any service on them can reach.
+Each server's CPU seconds a request come from /proc (its own time, whatever else the machine runs).
 
 Workload: each request names an element of one of 4 types, drawn from --elements ids per type, so early requests
 create numbers and later ones repeat them (safe retries), as clients do; repeats of one element at the same
@@ -17,6 +20,7 @@ PostgreSQL: FOUNTAIN_BENCH_POSTGRES_URL, else a throwaway cluster (scripts/pg-th
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import sys
 import tempfile
@@ -39,6 +43,29 @@ def _serve(app: str, cwd: Path, env: dict[str, str]):
     """data_layer's uvicorn launcher, with keep-alive longer than any pause (an idle close races a reuse)."""
     env = {**env, "UVICORN_TIMEOUT_KEEP_ALIVE": "120"}
     return data_layer._serve(app, cwd, env)
+
+
+def _cpu_seconds(pid: int) -> float:
+    """User plus system CPU time of a process (/proc/<pid>/stat fields 14 and 15)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _measure(app: str, cwd: Path, env: dict[str, str], work: list[tuple[str, int]], clients: int):
+    """Serve app, run the load, stop it: (req/s, p99 ms, answers, server CPU ms a request)."""
+    process, base = _serve(app, cwd, env)
+    try:
+        before = _cpu_seconds(process.pid)
+        try:
+            rate, p99, answers = _http(base, work, clients)
+        except Exception:
+            print("server exit code:", process.poll(), file=sys.stderr)
+            raise
+        cpu = (_cpu_seconds(process.pid) - before) * 1000 / len(work)
+    finally:
+        process.terminate()
+        process.wait()
+    return rate, p99, answers, cpu
 
 
 def _work(requests: int, elements: int, seed: int = 7) -> list[tuple[str, int]]:
@@ -185,43 +212,28 @@ def main() -> None:
 
             generate(ROOT / "specs" / "central-sequence", out, project_root=ROOT)
             tree = out / "central-sequence"
-            ours_url = _database(server)
-            process, base = _serve(
-                "central_sequence.main:create_app",
-                tree,
-                {"PYTHONPATH": str(tree), "DATABASE_URL": ours_url, "API_KEYS": KEY},
-            )
-            try:
-                try:
-                    ours = _http(base, work, args.clients)
-                except Exception:
-                    print("server exit code:", process.poll(), file=sys.stderr)
-                    raise
-            finally:
-                process.terminate()
-                process.wait()
+            env = {"PYTHONPATH": str(tree), "DATABASE_URL": _database(server), "API_KEYS": KEY}
+            ours = _measure("central_sequence.main:create_app", tree, env, work, args.clients)
             ceiling = _ceiling(_database(server), work, args.clients)
-            guide_url = _database(server)
-            process, base = _serve(
-                "sequence_guide_app:create_app",
-                ROOT / "bench",
-                {"PYTHONPATH": str(ROOT / "bench"), "DATABASE_URL": guide_url},
+            env = {"PYTHONPATH": str(ROOT / "bench"), "DATABASE_URL": _database(server)}
+            guide = _measure("sequence_guide_app:create_app", ROOT / "bench", env, work, args.clients)
+            floor = _measure(
+                "sequence_floor_app:create_app", ROOT / "bench", {"PYTHONPATH": str(ROOT / "bench")}, work, args.clients
             )
-            try:
-                guide = _http(base, work, args.clients)
-            finally:
-                process.terminate()
-                process.wait()
         finally:
             _stop_postgres(pg)
     print(f"POST /sequence, {args.requests} requests, {args.clients} clients, {args.elements} ids/type, PostgreSQL")
-    print(f"{'':34}{'req/s':>10}{'p99 ms':>10}{'duplicates':>12}")
-    print(f"{'generated service':34}{ours[0]:>10.0f}{ours[1]:>10.1f}{_duplicates(ours[2], False):>12}")
-    print(f"{'ceiling: psycopg loop, same SQL':34}{ceiling[0]:>10.0f}{ceiling[1]:>10.1f}{'-':>12}")
-    print(
-        f"{'guide sample: read, add one, write':34}{guide[0]:>10.0f}{guide[1]:>10.1f}{_duplicates(guide[2], True):>12}"
-    )
-    print(f"generated / ceiling: {ours[0] / ceiling[0]:.2f}")
+    print(f"{'':36}{'req/s':>8}{'p99 ms':>8}{'duplicates':>12}{'server CPU ms/req':>19}")
+    rows = [
+        ("generated service", ours, _duplicates(ours[2], False)),
+        ("ceiling: psycopg loop, same SQL", (*ceiling, None, None), "-"),
+        ("guide sample: read, add one, write", guide, _duplicates(guide[2], True)),
+        ("floor: same HTTP stack, no database", floor, "-"),
+    ]
+    for name, (rate, p99, _, cpu), duplicates in rows:
+        cpu_text = "-" if cpu is None else f"{cpu:.2f}"
+        print(f"{name:36}{rate:>8.0f}{p99:>8.1f}{duplicates:>12}{cpu_text:>19}")
+    print(f"generated / ceiling: {ours[0] / ceiling[0]:.2f}; floor / ceiling: {floor[0] / ceiling[0]:.2f}")
 
 
 if __name__ == "__main__":

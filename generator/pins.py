@@ -3,6 +3,9 @@
 RUNTIME = (
     "fastapi==0.165.0",
     "uvicorn==0.54.0",
+    # uvicorn picks these up when installed: C HTTP parsing and event loop (bench/sequence.py measures both).
+    "httptools==0.9.0",
+    "uvloop==0.23.0",
     "pydantic==2.14.4",
     "pydantic-settings==2.16.3",
     "sqlalchemy==2.1.9",

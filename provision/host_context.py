@@ -61,6 +61,7 @@ class HostContext:
         self.layout = Layout(options.root)
         self.say = progress
         self.host = Host(options.target, load_key(options.private_key))
+        self._published: dict[str, str] = {}
 
     def __enter__(self) -> HostContext:
         self._until_ready(self.host.open, "reachable")
@@ -166,10 +167,16 @@ class HostContext:
             self.host.run(*commands.point(self.layout.previous, old))
         self.host.run(*commands.point(self.layout.current, name), commands.touch_complete(self.layout, name))
 
+    def release_file(self, path: str) -> str:
+        """A file of a published release, read over SSH once per command: a release never changes once published."""
+        if path not in self._published:
+            self._published[path] = self.host.run(commands.read_file(path))[1]
+        return self._published[path]
+
     def database_declaration(self, release_dir: str) -> tuple[str, list[str]]:
         """How a release declares PostgreSQL: its compose block and the manifest lines of the files it reads."""
         compose_file = self.layout.compose_file(release_dir)
-        _, text, _ = self.host.run(commands.read_file(compose_file))
+        text = self.release_file(compose_file)
         _, manifest, _ = self.host.run(commands.read_file(posixpath.join(release_dir, MANIFEST)), check=False)
         block = yaml.safe_load(text)["services"][DATABASE]
         # Env files and bind-mount sources, relative to the compose file's folder as Compose reads them.
@@ -209,15 +216,14 @@ class HostContext:
         images = yaml.safe_load(release.files[COMPOSE_FILE])["services"]
         before: dict[str, dict[str, str]] = {}
         if current:
-            _, text, _ = self.host.run(commands.read_file(self.layout.compose_file(self.layout.release(current))))
+            text = self.release_file(self.layout.compose_file(self.layout.release(current)))
             before = yaml.safe_load(text)["services"]
         return [s for s in release.services if before.get(s, {}).get("image") != images[s]["image"]]
 
     def upgrade_schema(self, name: str, service: str) -> str | None:
         """The service's migrations with release `name`'s image and env; None, or the last line of the failure."""
         compose_file = self.layout.compose_file(self.layout.release(name))
-        _, text, _ = self.host.run(commands.read_file(compose_file))
-        package = bundle_services(yaml.safe_load(text))[service]
+        package = bundle_services(yaml.safe_load(self.release_file(compose_file)))[service]
         code, out, err = self.host.run(commands.compose_migrate(compose_file, service, package), check=False)
         if code == 0:
             return None

@@ -6,10 +6,11 @@ import os
 import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import httpx
+
+from implement.dependencies import dev_server
 
 from .conftest import PROJECT_SPECS, ROOT
 
@@ -21,28 +22,9 @@ def _free_port() -> int:
 
 
 def test_fountain_dev_serves_every_service(tmp_path: Path):
-    (tmp_path / "specs").symlink_to(PROJECT_SPECS)
-    port = _free_port()
     env = {**os.environ, "PYTHONPATH": str(ROOT), "FOUNTAIN_DEV_API_KEY": "dev-key-for-the-test"}
-    server = subprocess.Popen(
-        [sys.executable, "-m", "fountain", "dev", "--port", str(port)],
-        cwd=tmp_path,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 120
-        while True:
-            assert server.poll() is None, server.stdout.read()
-            try:
-                index = httpx.get(f"{base}/", timeout=2)
-                break
-            except httpx.TransportError:
-                assert time.monotonic() < deadline, "fountain dev did not start"
-                time.sleep(0.3)
+    with dev_server(tmp_path, PROJECT_SPECS, ROOT / "services", env) as base:
+        index = httpx.get(f"{base}/", timeout=5)
         assert index.status_code == 200
         for slug in ("central-sequence", "character", "core-script-management", "logging", "session-context"):
             assert f'href="/{slug}/docs"' in index.text
@@ -59,9 +41,6 @@ def test_fountain_dev_serves_every_service(tmp_path: Path):
         assert httpx.get(f"{base}/character/health").status_code == 200
         # The project's bundle lands in the project too, as with `fountain generate`.
         assert (tmp_path / "kong" / "kong.yml").is_file()
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
 
 
 def test_deprecated_version_keeps_its_headers_under_the_mount_prefix(tmp_path: Path):

@@ -89,7 +89,7 @@ def build_app(
 
     `clients(http, settings, call)` builds ctx.clients for a request (clients/__init__.py's Clients).
     """
-    db = Database(settings.database_url)
+    db = Database(settings.database_url, settings.database_pool_size)
     http = http_client(settings) if clients is not None else None
 
     @asynccontextmanager

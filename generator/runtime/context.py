@@ -24,7 +24,8 @@ class Context:
     clients: Any = None
 
 
-def get_context(request: Request, session: Annotated[Session, Depends(get_session)]) -> Context:
+# async: building the context waits on nothing (a plain function would run in a worker thread).
+async def get_context(request: Request, session: Annotated[Session, Depends(get_session)]) -> Context:
     version = next((part for part in request.url.path.split("/") if _VERSION.match(part)), "")
     factory = getattr(request.app.state, "clients", None)
     clients = factory(request) if factory is not None else None

@@ -13,6 +13,10 @@ class Settings(BaseSettings):
     # Comma-separated keys accepted in the API-key header; empty means every secured call is refused.
     api_keys: SecretStr = SecretStr("")
     migrate_on_start: bool = True
+    # Connections to a PostgreSQL database, all kept open: a pool that opened and closed connections past
+    # its size under load made PostgreSQL start a process for each (bench/sequence.py). Six services at 15
+    # stay inside PostgreSQL's default max_connections of 100. Requests past it wait for a connection.
+    database_pool_size: int = Field(15, gt=0)
     # Calls to other services: seconds to connect and to wait for each read or write, retries of a call that
     # may be repeated (runtime/client.py), and how many run at once for one request.
     client_timeout_seconds: float = Field(5.0, gt=0)

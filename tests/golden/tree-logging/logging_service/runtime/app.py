@@ -1,4 +1,4 @@
-# Vendored from the FountainAI deploy project (generator/runtime/app.py), runtime c0e95f6301c8.
+# Vendored from the FountainAI deploy project (generator/runtime/app.py), runtime 79e006d54099.
 # Do not edit it here: `fountain generate` overwrites it. Change it in the project and regenerate.
 """Assemble a service's FastAPI app: versioned routers, error handlers, health, deprecation headers."""
 
@@ -91,7 +91,7 @@ def build_app(
 
     `clients(http, settings, call)` builds ctx.clients for a request (clients/__init__.py's Clients).
     """
-    db = Database(settings.database_url)
+    db = Database(settings.database_url, settings.database_pool_size)
     http = http_client(settings) if clients is not None else None
 
     @asynccontextmanager

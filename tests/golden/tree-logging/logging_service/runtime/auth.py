@@ -1,4 +1,4 @@
-# Vendored from the FountainAI deploy project (generator/runtime/auth.py), runtime c0e95f6301c8.
+# Vendored from the FountainAI deploy project (generator/runtime/auth.py), runtime 79e006d54099.
 # Do not edit it here: `fountain generate` overwrites it. Change it in the project and regenerate.
 """API-key check for operations whose spec declares an apiKey security scheme."""
 
@@ -21,7 +21,8 @@ def require_api_key(header: str, scheme: str | None = None) -> Callable[..., Non
     """
     key_header = APIKeyHeader(name=header, scheme_name=scheme, auto_error=False)
 
-    def check(request: Request, given: str | None = Security(key_header)) -> None:
+    # async: nothing here waits, and a plain function would cost a worker-thread round trip per request.
+    async def check(request: Request, given: str | None = Security(key_header)) -> None:
         keys = request.app.state.settings.api_key_values()
         given = given or ""
         # Compare against every key in constant time, so timing tells nothing about near misses.

@@ -1,4 +1,4 @@
-# Vendored from the FountainAI deploy project (generator/runtime/context.py), runtime c0e95f6301c8.
+# Vendored from the FountainAI deploy project (generator/runtime/context.py), runtime 79e006d54099.
 # Do not edit it here: `fountain generate` overwrites it. Change it in the project and regenerate.
 """What the hand-written domain module receives: the request's database session, settings, version and clients."""
 
@@ -26,7 +26,8 @@ class Context:
     clients: Any = None
 
 
-def get_context(request: Request, session: Annotated[Session, Depends(get_session)]) -> Context:
+# async: building the context waits on nothing (a plain function would run in a worker thread).
+async def get_context(request: Request, session: Annotated[Session, Depends(get_session)]) -> Context:
     version = next((part for part in request.url.path.split("/") if _VERSION.match(part)), "")
     factory = getattr(request.app.state, "clients", None)
     clients = factory(request) if factory is not None else None
