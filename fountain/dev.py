@@ -55,6 +55,7 @@ def port_holder(host: str, port: int) -> str | None:
 def run(args: argparse.Namespace) -> int:
     import uvicorn
 
+    from generator.contract import KEEP_ALIVE_SECONDS
     from generator.dev import build_dev_app, dev_api_key, prefix
 
     if args.database is not None and "{service}" not in args.database:
@@ -81,5 +82,5 @@ def run(args: argparse.Namespace) -> int:
         console.print(f"  {base}{prefix(service)}/docs  {service.title}")
     key_source = "FOUNTAIN_DEV_API_KEY" if os.environ.get("FOUNTAIN_DEV_API_KEY") else state / "api-key"
     console.print(f"API key for secured operations: in {key_source}")
-    uvicorn.run(app, host=args.host, port=args.port, log_level="info")
+    uvicorn.run(app, host=args.host, port=args.port, log_level="info", timeout_keep_alive=KEEP_ALIVE_SECONDS)
     return 0

@@ -12,6 +12,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 
 from . import pins
 from .bundle import hashing
+from .bundle.compose import KEEP_ALIVE_SECONDS
 from .clients import render_clients
 from .links import create_links, with_links
 from .migrations import VERSIONS, table_args
@@ -173,7 +174,9 @@ def render_service(service: Service, services: list[Service] | None = None) -> t
             runtime=runtime_version(),
             runtime_source=SOURCE,
         ),
-        "Dockerfile": _render("Dockerfile.j2", service=service, runtime_pins=pins.RUNTIME),
+        "Dockerfile": _render(
+            "Dockerfile.j2", service=service, runtime_pins=pins.RUNTIME, keep_alive=KEEP_ALIVE_SECONDS
+        ),
         ".dockerignore": _render("dockerignore.j2"),
         "README.md": _render("README.md.j2", service=service),
         "alembic.ini": _render("alembic.ini.j2", service=service),

@@ -12,6 +12,8 @@ from pathlib import Path
 
 import httpx
 
+from generator.contract import KEEP_ALIVE_SECONDS
+
 from .conftest import PROJECT_SPECS, ROOT, run_fountain
 
 KEY = "test-key"
@@ -47,6 +49,8 @@ def serving(tree: Path, package: str, database_url: str, extra_env: dict[str, st
             str(port),
             "--log-level",
             "warning",
+            "--timeout-keep-alive",  # as the service's image runs it
+            str(KEEP_ALIVE_SECONDS),
         ],
         cwd=tree,
         env=env,

@@ -74,3 +74,26 @@ def test_a_route_the_specs_do_not_have_is_found(tmp_path: Path):
     routes = _kong_routes(kong)
     served = {_route_for(routes, m, p)["name"] for m, p, _ in _spec_operations(built)}
     assert {r["name"] for r in routes} - served == {"central-sequence-v1-ghost"}
+
+
+# Kong keeps an idle upstream connection for upstream_keepalive_idle_timeout seconds: 60 by default
+# (kong/templates/kong_defaults.lua in Kong/kong), unless its environment sets KONG_UPSTREAM_KEEPALIVE_IDLE_TIMEOUT.
+# A service that closes an idle connection first races Kong's next request on it: a reset, a 502 for a POST
+# Kong will not retry (Kong/kong#14062 describes the same with gunicorn's 5 s).
+KONG_DEFAULT_UPSTREAM_KEEPALIVE_IDLE_TIMEOUT = 60
+
+
+def test_every_service_keeps_idle_connections_longer_than_the_gateway(tmp_path: Path):
+    import json
+
+    from generator import generate
+
+    result = generate(PROJECT_SPECS, tmp_path / "trees", project_root=tmp_path)
+    compose = yaml.safe_load((ROOT / "compose" / "docker-compose.yml").read_text())
+    kong_env = compose["services"]["kong"].get("environment", {})
+    gateway = int(kong_env.get("KONG_UPSTREAM_KEEPALIVE_IDLE_TIMEOUT", KONG_DEFAULT_UPSTREAM_KEEPALIVE_IDLE_TIMEOUT))
+    for service in result.services:
+        dockerfile = (tmp_path / "trees" / service.slug / "Dockerfile").read_text()
+        command = json.loads(re.search(r"^CMD (\[.*\])$", dockerfile, re.M).group(1))
+        assert "--timeout-keep-alive" in command, f"{service.slug}: uvicorn's 5 s default is shorter than Kong's"
+        assert int(command[command.index("--timeout-keep-alive") + 1]) > gateway, service.slug

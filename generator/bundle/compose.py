@@ -9,6 +9,11 @@ from .memory import service_memory_mb
 from .settings import BundleSettings
 
 APP_PORT = 8000
+# How long a service keeps an idle keep-alive connection: longer than Kong keeps its idle upstream ones
+# (upstream_keepalive_idle_timeout = 60 in Kong's kong/templates/kong_defaults.lua), so Kong is the side that
+# closes them. uvicorn's own 5 s let Kong send a request on a connection being closed: a reset, a 502 (the
+# same race reset a test's client, whose httpx pool also keeps connections 5 s).
+KEEP_ALIVE_SECONDS = 75
 # The bundle's own containers beside the services; no service may take these names.
 DATABASE = "postgres"
 GATEWAY = "kong"
