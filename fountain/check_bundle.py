@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from .console import console
+from .console import console, print_error
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -21,7 +21,7 @@ def run(args: argparse.Namespace) -> int:
 
     missing = [rel for rel in BUNDLE_FILES if not (args.root / rel).is_file()]
     if missing:
-        console.print(f"[red]error[/] {args.root / missing[0]}: not found; run `fountain generate`")
+        print_error(f"{args.root / missing[0]}: not found; run `fountain generate`")
         return 2
     files = {rel: (args.root / rel).read_text() for rel in BUNDLE_FILES}
     problems = bundle_problems(files, load_settings())

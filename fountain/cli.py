@@ -9,7 +9,7 @@ from generator import SpecError
 from provision import DeployError
 
 from . import check_bundle, deploy, dev, generate, images, implement, prepare, rollback, status
-from .console import console
+from .console import console, print_error
 
 # In the order `fountain --help` lists them: generation first, then the host.
 COMMANDS = (generate, implement, check_bundle, dev, images, prepare, deploy, rollback, status)
@@ -42,13 +42,13 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return args.func(args)
     except SpecError as error:
-        console.print(f"[red]error[/] {error}")
+        print_error(error)
         return 2
     except DeployError as error:
         first, _, rest = str(error).partition("\n")
-        console.print(f"[red]error[/] {first}")
+        print_error(first)
         if rest:
-            console.print(rest)
+            console.print(rest, markup=False)
         return 1
     except KeyboardInterrupt:
         if not getattr(args, "on_host", False):

@@ -6,7 +6,7 @@ import argparse
 import os
 from pathlib import Path
 
-from .console import console
+from .console import console, print_error
 from .generate import generate_with_progress, report
 
 
@@ -67,7 +67,7 @@ def run(args: argparse.Namespace) -> int:
         return 2
     holder = port_holder(args.host, args.port)
     if holder is not None:
-        console.print(f"[red]error[/] {args.host}:{args.port} is in use by {holder}; stop it or pass --port")
+        print_error(f"{args.host}:{args.port} is in use by {holder}; stop it or pass --port")
         return 2
     result = generate_with_progress(args.path, args.output, check=False)
     report(result)

@@ -10,7 +10,7 @@ from implement.report import show_dry_run, show_summary
 from implement.run import run as run_sessions
 from implement.settings import load_settings
 
-from .console import console
+from .console import console, print_error
 from .generate import handlers_dir
 
 
@@ -42,10 +42,10 @@ def run(args: argparse.Namespace) -> int:
             regenerate_stale=args.stale,
             retry_failed=args.retry_failed,
             services=args.service,
-            notify=lambda line: console.print(f"[dim]{line}[/]"),
+            notify=lambda line: console.print(line, style="dim", markup=False),
         )
     except SettingsError as error:
-        console.print(f"[red]error[/] {error}")
+        print_error(error)
         return 2
     if args.dry_run:
         show_dry_run(console, result, settings)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import difflib
+import importlib.util
 import json
 import threading
 from collections.abc import Callable
@@ -187,6 +188,11 @@ def _classes(source: str, names: set[str]) -> str:
     return "\n\n\n".join(parts)
 
 
+def missing_check_tools() -> list[str]:
+    """The test tools the checks run (implement/checks.py) that this Python cannot import."""
+    return [name for name in ("pytest", "schemathesis") if importlib.util.find_spec(name) is None]
+
+
 def run(
     specs: Path,
     project_root: Path,
@@ -211,6 +217,12 @@ def run(
         return result
     if not dry_run and settings.api_key is None:
         raise SettingsError(missing_key_message())
+    if not dry_run and (lacking := missing_check_tools()):
+        # Every answer would fail its checks and cost a session: say so before the first call.
+        raise SettingsError(
+            f"fountain implement checks each answer with pytest and schemathesis; this environment lacks "
+            f"{' and '.join(lacking)}: pip install -e '.[test]' (scripts/test installs them)"
+        )
     built = build(specs, project_root, handlers_dir=handlers)
     locks = {slug: threading.Lock() for slug in {i.slug for i in wanted}}
     memos: dict[tuple[str, str], dict[str, Any]] = {}

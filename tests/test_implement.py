@@ -152,6 +152,25 @@ def test_without_a_key_one_line_and_nothing_written(project: Path):
     assert generated.returncode == 0 and "OPENAI" not in generated.stderr
 
 
+def test_without_the_check_tools_one_line_before_any_call(project: Path):
+    # An environment installed without the test extras (scripts/dev): None in sys.modules is how Python
+    # itself marks a module that cannot be imported.
+    code = (
+        "import runpy, sys; sys.modules['schemathesis'] = None; sys.argv = ['fountain', 'implement'];"
+        " runpy.run_module('fountain', run_name='__main__')"
+    )
+    before = (project / "services" / "tally" / "domain.py").read_bytes()
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "FOUNTAIN_IMPLEMENT_"))}
+    with ScriptedServer({}) as server:
+        env = {**clean, "OPENAI_API_KEY": "sk-test", "FOUNTAIN_IMPLEMENT_BASE_URL": server.base_url}
+        done = subprocess.run([sys.executable, "-c", code], cwd=project, env=env, capture_output=True, text=True)
+        assert server.calls == []
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.strip().splitlines() == [done.stderr.strip()]
+    assert "lacks schemathesis" in done.stderr and "pip install -e '.[test]'" in done.stderr
+    assert (project / "services" / "tally" / "domain.py").read_bytes() == before
+
+
 def test_scripted_sessions_write_report_and_count(project: Path):
     wrong = {"imports": [], "code": "def max_number(ctx, *, body):\n    return {'total': 0}\n", "notes": "x"}
     never = {"imports": [], "code": "def min_number(ctx, *, body):\n    return {'total': 1}\n", "notes": "x"}
