@@ -55,12 +55,17 @@ def dev_server(
             _wait(server, base, timeout, log_path)
             yield base
         finally:
-            server.terminate()
-            try:
-                server.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                server.kill()  # uvicorn waits for idle keep-alive connections
-                server.wait(timeout=10)
+            stop(server)
+
+
+def stop(server: subprocess.Popen, grace: float = 15) -> None:
+    """Stop a uvicorn process: terminate, then kill after `grace` seconds (it waits for busy connections)."""
+    server.terminate()
+    try:
+        server.wait(timeout=grace)
+    except subprocess.TimeoutExpired:
+        server.kill()
+        server.wait(timeout=10)
 
 
 @contextmanager

@@ -13,6 +13,7 @@ from pathlib import Path
 import httpx
 
 from generator.contract import KEEP_ALIVE_SECONDS
+from implement.dependencies import stop
 
 from .conftest import PROJECT_SPECS, ROOT, run_fountain
 
@@ -72,10 +73,5 @@ def serving(tree: Path, package: str, database_url: str, extra_env: dict[str, st
             time.sleep(0.2)
         yield base
     finally:
-        server.terminate()
-        try:
-            server.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            server.kill()  # uvicorn waits for idle keep-alive connections; the test is over
-            server.wait(timeout=10)
+        stop(server, grace=10)
         log.close()
