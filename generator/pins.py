@@ -9,6 +9,9 @@ RUNTIME = (
     "pydantic==2.14.4",
     "pydantic-settings==2.16.3",
     "sqlalchemy==2.1.9",
+    # SQLAlchemy's asyncio extension (async domain functions) runs on greenlet; aiosqlite is its SQLite driver.
+    "greenlet==3.5.6",
+    "aiosqlite==0.22.1",
     "alembic==1.20.1",
     "psycopg[binary]==3.3.9",
     "openapi-schema-validator==0.9.0",

@@ -80,4 +80,4 @@ def recorded_signature(source: str, func: str) -> str | None:
 
 def defines(source: str, func: str) -> bool:
     """Whether the domain module still defines the function a route calls."""
-    return re.search(rf"^def {re.escape(func)}\(", source, re.MULTILINE) is not None
+    return re.search(rf"^(async )?def {re.escape(func)}\(", source, re.MULTILINE) is not None

@@ -73,3 +73,12 @@ def test_a_helper_with_the_same_text_is_shared_and_its_own_earlier_helper_replac
 def test_a_bad_import_line_is_refused():
     with pytest.raises(SpliceError, match="not an import"):
         splice(MODULE, "f", Answer(("math.prod()",), "def f(ctx, *, body):\n    return {}\n"))
+
+
+def test_a_persons_async_function_is_theirs_not_a_stub():
+    # A domain function may be `async def` (runtime/db.py's `commits`); fountain implement must not take it for
+    # a missing function and write a second one.
+    written = MODULE.replace("def g(ctx: Context)", "async def g(ctx: Context)")
+    assert not is_stub(written, "g")
+    assert function_source(written, "g").startswith("async def g(")
+    assert code_hash(written, "g") != code_hash(MODULE, "g")

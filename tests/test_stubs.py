@@ -1,9 +1,12 @@
 """The domain module in services/ is written once; people's code survives regeneration; spec changes are reported."""
 
+import json
 from pathlib import Path
 
+import pytest
+
 from .conftest import PROJECT_SPECS, run_fountain
-from .data_helpers import run_in_tree
+from .data_helpers import POSTGRES, database_url, run_in_tree
 
 
 def _copy_specs(project: Path, service: str) -> Path:
@@ -92,3 +95,95 @@ def test_crud_hooks_run_in_the_request_transaction(project: Path, tmp_path: Path
     """
     result = run_in_tree(project / "out" / "character", "character", f"sqlite:///{tmp_path}/c.db", code)
     assert result.returncode == 0 and "ok" in result.stdout, result.stderr
+
+
+def _things_spec() -> dict:
+    """Things (generated CRUD), one operation that renames a thing, one that counts them (both domain functions)."""
+    thing = {"$ref": "#/components/schemas/Thing"}
+    body = {"required": True, "content": {"application/json": {"schema": thing}}}
+    error = {"type": "object", "properties": {"code": {"type": "string"}, "message": {"type": "string"}}}
+
+    def answer(schema: dict) -> dict:
+        return {"description": "ok", "content": {"application/json": {"schema": schema}}}
+
+    bad = {"description": "bad", "content": {"application/json": {"schema": error}}}
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "Things", "version": "1.0.0"},
+        "paths": {
+            "/things": {
+                "post": {"operationId": "createThing", "requestBody": body, "responses": {"201": answer(thing)}},
+                "get": {"operationId": "listThings", "responses": {"200": answer({"type": "array", "items": thing})}},
+            },
+            "/things/{thingId}/rename": {
+                "post": {
+                    "operationId": "renameThing",
+                    "parameters": [{"name": "thingId", "in": "path", "required": True, "schema": {"type": "integer"}}],
+                    "requestBody": body,
+                    "responses": {"200": answer(thing), "400": bad},
+                }
+            },
+            "/count": {"get": {"operationId": "countThings", "responses": {"200": answer({"type": "integer"})}}},
+        },
+        "components": {
+            "schemas": {
+                "Thing": {
+                    "type": "object",
+                    "required": ["name"],
+                    "properties": {"thingId": {"type": "integer"}, "name": {"type": "string"}},
+                }
+            }
+        },
+    }
+
+
+# The domain functions as a person writes them with `async def`: rename writes, then may refuse (400).
+_ASYNC_RENAME = """async def rename_thing(
+    ctx: Context,
+    *,
+    thing_id: int,
+    body: Thing,
+) -> Thing | dict[str, Any]:
+    \"\"\"renameThing: renames, on the event loop.\"\"\"
+    await ctx.session.execute(text('UPDATE things SET name = :n WHERE "thingId" = :i'), {"n": body.name, "i": thing_id})
+    if body.name == "nobody":
+        raise Invalid("a thing cannot be called nobody")
+    return {"thingId": thing_id, "name": body.name}
+"""
+
+
+@pytest.mark.parametrize(
+    "database", ["sqlite", pytest.param("postgresql", marks=pytest.mark.skipif(not POSTGRES, reason="no PostgreSQL"))]
+)
+def test_async_domain_function_runs_in_the_request_transaction(project: Path, tmp_path: Path, database: str):
+    (project / "things.json").write_text(json.dumps(_things_spec()))
+    first = run_fountain("generate", "things.json", "-o", "out", "--handlers", "services", cwd=project)
+    assert first.returncode == 0, first.stderr
+    domain = project / "services" / "things" / "domain.py"
+    head, rest = domain.read_text().split("def rename_thing(")
+    count_stub, _, _ = head.rpartition("# fountain-signature")
+    count_stub = count_stub.replace("def count_things(", "async def count_things(")
+    imports = "from sqlalchemy import text\n\nfrom things.runtime.errors import Invalid\n"
+    written = count_stub.replace("from things.runtime.context", imports + "from things.runtime.context")
+    domain.write_text(written + "# fountain-signature" + head.rpartition("# fountain-signature")[2] + _ASYNC_RENAME)
+    again = run_fountain("generate", "things.json", "-o", "out", "--handlers", "services", cwd=project)
+    # An `async def` is the person's function: no "no function" warning, and the module is kept as written.
+    assert again.returncode == 0 and "no function" not in again.stderr, again.stderr
+    assert "async def rename_thing(" in domain.read_text()
+    code = """
+    with TestClient(app, raise_server_exceptions=False) as c:
+        made = c.post("/v1/things", json={"name": "cup"})
+        assert made.status_code == 201, made.text
+        key = made.json()["thingId"]
+        renamed = c.post(f"/v1/things/{key}/rename", json={"name": "mug"})
+        assert renamed.status_code == 200 and renamed.json() == {"thingId": key, "name": "mug"}, renamed.text
+        refused = c.post(f"/v1/things/{key}/rename", json={"name": "nobody"})
+        assert refused.status_code == 400 and "nobody" in refused.text, refused.text
+        # The refused rename had already updated the row: its transaction was rolled back.
+        assert [t["name"] for t in c.get("/v1/things").json()] == ["mug"]
+        stub = c.get("/v1/count")
+        assert stub.status_code == 501 and "services/things/domain.py" in stub.text, stub.text
+        print("ok")
+    """
+    result = run_in_tree(project / "out" / "things", "things", database_url(database, tmp_path), code)
+    assert result.returncode == 0 and "ok" in result.stdout, result.stderr[-3000:]

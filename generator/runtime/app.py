@@ -97,7 +97,7 @@ def build_app(
         if settings.migrate_on_start:
             db.migrate(migrations)
         yield
-        db.dispose()
+        await db.dispose()
         if http is not None:
             http.close()
 

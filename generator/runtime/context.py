@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
 from .db import get_session
@@ -16,7 +17,7 @@ _VERSION = re.compile(r"^v\d+$")
 
 @dataclass(frozen=True)
 class Context:
-    session: Session
+    session: Session | AsyncSession  # an AsyncSession for an `async def` domain function
     settings: Any
     request: Request
     version: str = ""  # the spec version serving the request ("v1"), for adapters in the domain module

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 import functools
+import inspect
 import logging
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import anyio
@@ -14,26 +17,53 @@ from alembic.config import Config
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from fastapi import Request
-from sqlalchemy import create_engine, event, text
+from sqlalchemy import create_engine, event, make_url, text
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import Session, sessionmaker
 
 _log = logging.getLogger(__name__)
 
 
+# The asyncio driver for each synchronous one DATABASE_URL may name (psycopg 3 is both).
+_ASYNC_DRIVERS = {
+    "sqlite": "sqlite+aiosqlite",
+    "sqlite+pysqlite": "sqlite+aiosqlite",
+    "postgresql": "postgresql+psycopg",
+    "postgresql+psycopg": "postgresql+psycopg",
+}
+
+
 class Database:
-    """One engine and session factory for the service's DATABASE_URL."""
+    """One engine and session factory for the service's DATABASE_URL, and an asyncio pair made on first use."""
 
     def __init__(self, url: str, pool_size: int = 15):
         self.url = url
+        self._async_engine: Any = None
         if url.startswith("sqlite"):
             # SQLite has one writer at a time: a writer waits up to 30 s for the lock rather than failing at once.
+            self._options: dict[str, Any] = {"connect_args": {"timeout": 30}}
             options: dict[str, Any] = {"connect_args": {"check_same_thread": False, "timeout": 30}}
         else:
-            options = {"pool_size": pool_size, "max_overflow": 0}
+            self._options = options = {"pool_size": pool_size, "max_overflow": 0}
         self.engine = create_engine(url, pool_pre_ping=True, **options)
-        if url.startswith("sqlite:///") and url != "sqlite:///:memory:":
+        if _is_sqlite_file(url):
             event.listen(self.engine, "connect", _write_ahead_log)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
+
+    @functools.cached_property
+    def async_sessions(self) -> async_sessionmaker[AsyncSession]:
+        """Sessions for `async def` domain functions: created on first use, so a service without any opens no pool."""
+        parsed = make_url(self.url)
+        driver = _ASYNC_DRIVERS.get(parsed.drivername)
+        if driver is None or self.url == "sqlite:///:memory:":
+            # An in-memory database is one per connection: the async engine's would lack the migrated tables.
+            raise RuntimeError(
+                f"DATABASE_URL: an async domain function needs SQLite on a file or PostgreSQL, not {parsed.drivername}"
+            )
+        self._async_engine = create_async_engine(parsed.set(drivername=driver), pool_pre_ping=True, **self._options)
+        if _is_sqlite_file(self.url):
+            event.listen(self._async_engine.sync_engine, "connect", _write_ahead_log)
+        return async_sessionmaker(self._async_engine, expire_on_commit=False)
 
     def migrate(self, migrations: Path) -> None:
         """Bring the schema to the newest Alembic revision; leave a schema a newer release migrated as it is."""
@@ -54,8 +84,14 @@ class Database:
         with self.engine.connect() as connection:
             connection.execute(text("SELECT 1"))
 
-    def dispose(self) -> None:
+    async def dispose(self) -> None:
         self.engine.dispose()
+        if self._async_engine is not None:
+            await self._async_engine.dispose()
+
+
+def _is_sqlite_file(url: str) -> bool:
+    return url.startswith("sqlite:///") and url != "sqlite:///:memory:"
 
 
 def _write_ahead_log(connection: Any, record: Any) -> None:
@@ -63,31 +99,52 @@ def _write_ahead_log(connection: Any, record: Any) -> None:
     connection.execute("PRAGMA journal_mode=WAL")
 
 
-def commits(endpoint: Callable[..., Any]) -> Callable[..., Any]:
-    """Commit the request's transaction in the endpoint's own worker thread, as soon as it returns.
+def commits(domain: ModuleType, func: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Run the route in one transaction and commit it as soon as the route returns; any error rolls it back.
 
-    Committing in the dependency's teardown comes after FastAPI validates the response in another worker
-    thread; when every worker waits on a row or SQLite lock this request holds, that never comes (a
-    deadlock broken only by SQLite's busy timeout). Committing (or rolling back) here releases the lock first.
+    The route is what FastAPI awaits. When the domain module's `func` is an `async def`, the route runs on the
+    event loop with ctx.session an AsyncSession (no worker thread at all: bench/sequence.py measured the
+    thread hops and the session's thread round trips among the largest costs of a request). Otherwise the
+    whole route, commit included, runs in one worker thread. Committing there, not in the dependency's
+    teardown, matters: the teardown comes after FastAPI's other steps, and when every worker waits on a row
+    or SQLite lock this request holds, that never comes (a deadlock broken only by SQLite's busy timeout).
     """
 
-    @functools.wraps(endpoint)
-    def run(*args: Any, **kwargs: Any) -> Any:
-        session = kwargs["ctx"].session
-        try:
-            result = endpoint(*args, **kwargs)
-        except BaseException:
-            # The same for an error: its locks go now, not after a worker thread frees up for the teardown.
-            session.rollback()
-            raise
-        session.commit()
-        return result
+    def wrap(endpoint: Callable[..., Any]) -> Callable[..., Any]:
+        def in_thread(*args: Any, **kwargs: Any) -> Any:
+            session = kwargs["ctx"].session
+            try:
+                result = endpoint(*args, **kwargs)
+            except BaseException:
+                # The same for an error: its locks go now, not after a worker thread frees up for the teardown.
+                session.rollback()
+                raise
+            session.commit()
+            return result
 
-    return run
+        @functools.wraps(endpoint)
+        async def run(*args: Any, **kwargs: Any) -> Any:
+            if not inspect.iscoroutinefunction(getattr(domain, func, None)):
+                return await anyio.to_thread.run_sync(functools.partial(in_thread, *args, **kwargs))
+            ctx = kwargs["ctx"]
+            async with ctx.request.app.state.db.async_sessions() as session:
+                kwargs["ctx"] = dataclasses.replace(ctx, session=session)
+                try:
+                    # The endpoint's body only calls the domain function: what it returns is its coroutine.
+                    result = await endpoint(*args, **kwargs)
+                except BaseException:
+                    await session.rollback()
+                    raise
+                await session.commit()
+                return result
+
+        return run
+
+    return wrap
 
 
 async def get_session(request: Request) -> AsyncIterator[Session]:
-    """One transaction per request: the route commits it (`commits`), any error rolls it back.
+    """One transaction per request for a synchronous route: `commits` commits it, any error rolls it back.
 
     A dependency that is a plain function costs a worker-thread round trip each way (bench/sequence.py
     measured the hops among the largest costs of a request). Opening a session touches no connection, so it

@@ -17,6 +17,9 @@ Reorder takes the same lock, checks every listed element exists (else the docume
 changes), that the new numbers are distinct and held by no unlisted element (else 409), then moves the listed
 elements to negative numbers and back (so swaps never collide mid-statement), and raises the counter
 to the largest number assigned. Versions: one upsert on the element's head row, `last_version + 1`.
+
+The functions are `async def`: every request of this service is a few short statements, so they run on the
+event loop with an AsyncSession and no worker thread (bench/sequence.py measures what that buys).
 """
 
 from __future__ import annotations
@@ -91,7 +94,7 @@ def _element(element_id: int) -> int:
 
 
 # fountain-signature: 65476b9e268914ab generate_sequence_number(body: SequenceRequest) -> SequenceResponse | dict[str, Any]
-def generate_sequence_number(
+async def generate_sequence_number(
     ctx: Context,
     *,
     body: SequenceRequest,
@@ -99,20 +102,20 @@ def generate_sequence_number(
     """generateSequenceNumber: POST /sequence: the element's number, a new one only the first time."""
     kind, element = _kind(body.elementType), _element(body.elementId)
     session = ctx.session
-    found = session.execute(_FIND, {"t": kind, "e": element}).scalar()
+    found = (await session.execute(_FIND, {"t": kind, "e": element})).scalar()
     if found is None:
-        number = session.execute(_TAKE, {"t": kind}).scalar_one()
-        found = session.execute(_FIND, {"t": kind, "e": element}).scalar()
+        number = (await session.execute(_TAKE, {"t": kind})).scalar_one()
+        found = (await session.execute(_FIND, {"t": kind, "e": element})).scalar()
         if found is None:
-            session.execute(_KEEP, {"t": kind, "e": element, "n": number, "c": body.comment})
+            await session.execute(_KEEP, {"t": kind, "e": element, "n": number, "c": body.comment})
             found = number
         else:
-            session.execute(_GIVE_BACK, {"t": kind})
+            await session.execute(_GIVE_BACK, {"t": kind})
     return {"sequenceNumber": found, "comment": body.comment}
 
 
 # fountain-signature: 5b3961401b7524af reorder_elements(body: ReorderRequest) -> ReorderResponse | dict[str, Any]
-def reorder_elements(
+async def reorder_elements(
     ctx: Context,
     *,
     body: ReorderRequest,
@@ -135,31 +138,31 @@ def reorder_elements(
         raise _conflict("two elements would get the same sequence number")
     if not moves:
         return {"updatedElements": [], "comment": body.comment}
-    session.execute(_LOCK, {"t": kind})
+    await session.execute(_LOCK, {"t": kind})
     ids = list(moves)
-    known = set(session.execute(_KNOWN, {"t": kind, "ids": ids}).scalars())
+    known = set((await session.execute(_KNOWN, {"t": kind, "ids": ids})).scalars())
     unknown = sorted(set(ids) - known)
     if unknown:
         raise DomainError(404, "unknown_element", f"unknown {kind} element(s) {unknown}: nothing was reordered")
-    held = session.execute(_HELD, {"t": kind, "nums": list(moves.values()), "ids": ids}).first()
+    held = (await session.execute(_HELD, {"t": kind, "nums": list(moves.values()), "ids": ids})).first()
     if held is not None:
         raise _conflict(f"sequence number {held[1]} belongs to {kind} element {held[0]}, which is not listed")
-    session.execute(_MOVE, [{"t": kind, "e": e, "n": -n} for e, n in moves.items()])
-    session.execute(_MOVE, [{"t": kind, "e": e, "n": n} for e, n in moves.items()])
-    session.execute(_RAISE, {"t": kind, "n": max(moves.values())})
+    await session.execute(_MOVE, [{"t": kind, "e": e, "n": -n} for e, n in moves.items()])
+    await session.execute(_MOVE, [{"t": kind, "e": e, "n": n} for e, n in moves.items()])
+    await session.execute(_RAISE, {"t": kind, "n": max(moves.values())})
     updated = [{"elementId": e, "newSequence": n} for e, n in sorted(moves.items(), key=lambda pair: pair[1])]
     return {"updatedElements": updated, "comment": body.comment}
 
 
 # fountain-signature: f4dee92f38d25b4a create_version(body: VersionRequest) -> VersionResponse | dict[str, Any]
-def create_version(
+async def create_version(
     ctx: Context,
     *,
     body: VersionRequest,
 ) -> VersionResponse | dict[str, Any]:
     """createVersion: POST /sequence/version: the element's next version number, stored with its data."""
     kind, element = _kind(body.elementType), _element(body.elementId)
-    version = ctx.session.execute(_VERSION, {"t": kind, "e": element}).scalar_one()
+    version = (await ctx.session.execute(_VERSION, {"t": kind, "e": element})).scalar_one()
     data = body.newVersionData if isinstance(body.newVersionData, dict) else body.newVersionData.model_dump(mode="json")
-    ctx.session.execute(_STORE_VERSION, {"t": kind, "e": element, "v": version, "d": data, "c": body.comment})
+    await ctx.session.execute(_STORE_VERSION, {"t": kind, "e": element, "v": version, "d": data, "c": body.comment})
     return {"versionNumber": version, "comment": body.comment}

@@ -1,4 +1,4 @@
-# Vendored from the FountainAI deploy project (generator/runtime/app.py), runtime 79e006d54099.
+# Vendored from the FountainAI deploy project (generator/runtime/app.py), runtime e96b2b6a1f6e.
 # Do not edit it here: `fountain generate` overwrites it. Change it in the project and regenerate.
 """Assemble a service's FastAPI app: versioned routers, error handlers, health, deprecation headers."""
 
@@ -99,7 +99,7 @@ def build_app(
         if settings.migrate_on_start:
             db.migrate(migrations)
         yield
-        db.dispose()
+        await db.dispose()
         if http is not None:
             http.close()
 

@@ -1,4 +1,4 @@
-# Vendored from the FountainAI deploy project (generator/runtime/context.py), runtime 79e006d54099.
+# Vendored from the FountainAI deploy project (generator/runtime/context.py), runtime e96b2b6a1f6e.
 # Do not edit it here: `fountain generate` overwrites it. Change it in the project and regenerate.
 """What the hand-written domain module receives: the request's database session, settings, version and clients."""
 
@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
 from .db import get_session
@@ -18,7 +19,7 @@ _VERSION = re.compile(r"^v\d+$")
 
 @dataclass(frozen=True)
 class Context:
-    session: Session
+    session: Session | AsyncSession  # an AsyncSession for an `async def` domain function
     settings: Any
     request: Request
     version: str = ""  # the spec version serving the request ("v1"), for adapters in the domain module

@@ -1,4 +1,4 @@
-# Vendored from the FountainAI deploy project (generator/runtime/hooks.py), runtime 79e006d54099.
+# Vendored from the FountainAI deploy project (generator/runtime/hooks.py), runtime e96b2b6a1f6e.
 # Do not edit it here: `fountain generate` overwrites it. Change it in the project and regenerate.
 """Calls from generated routes into the service's hand-written domain module (handlers/domain.py).
 
@@ -6,11 +6,14 @@ A CRUD operation runs the generated query unless the domain module defines a hoo
 `before_create_<table>(ctx, data) -> data`, `after_create_<table>(ctx, row) -> row`, and the same for
 `update` (PATCH and PUT) and `delete` (`before_delete_<table>(ctx, item_id)`, `after_delete_<table>(ctx, item_id)`).
 Any other operation is one function of the domain module named after its operationId; a missing function,
-or one that raises NotImplementedError, answers 501 naming the module.
+or one that raises NotImplementedError, answers 501 naming the module. That function may be an `async def`:
+it then runs on the event loop with an AsyncSession (runtime/db.py's `commits`).
 """
 
 from __future__ import annotations
 
+import inspect
+from collections.abc import Coroutine
 from types import ModuleType
 from typing import Any
 
@@ -40,7 +43,17 @@ def operation(domain: ModuleType, func: str, operation_id: str, file: str, ctx: 
     handler = getattr(domain, func, None)
     if handler is None:
         raise NotImplementedYet(operation_id, file)
+    if inspect.iscoroutinefunction(handler):
+        return _awaited(handler(ctx, **kwargs), operation_id, file)
     try:
         return handler(ctx, **kwargs)
+    except NotImplementedError:
+        raise NotImplementedYet(operation_id, file) from None
+
+
+async def _awaited(call: Coroutine[Any, Any, Any], operation_id: str, file: str) -> Any:
+    """An async domain function's result, with NotImplementedError answered as 501 like a plain one's."""
+    try:
+        return await call
     except NotImplementedError:
         raise NotImplementedYet(operation_id, file) from None

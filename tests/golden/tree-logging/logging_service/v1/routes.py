@@ -62,7 +62,7 @@ LOGS = Collection(
     message="message",
     details="details",
 )
-@commits
+@commits(domain, "create_log_entry")
 def create_log_entry(
     ctx: ContextDep,
     body: LogEntryRequest,
@@ -106,7 +106,7 @@ def create_log_entry(
     message="message",
     details="details",
 )
-@commits
+@commits(domain, "search_logs")
 def search_logs(
     ctx: ContextDep,
     query: Annotated[LogsSearchGetParametersQuery, Query()],
