@@ -50,7 +50,7 @@ def test_the_function_replaces_the_stub_with_its_helpers_and_imports():
         ("def f(ctx, *, data):\n    return {}\n", "keep the parameters"),
         ("LIMIT = 3\n\n\ndef f(ctx, *, body):\n    return {}\n", "private helpers"),
         ("_LIMIT = 3\n\n\ndef f(ctx, *, body):\n    return {}\n", "already defines _LIMIT differently"),
-        ("async def f(ctx, *, body):\n    return {}\n", "exactly once"),
+        ("def f(ctx, *, body):\n    return {}\n\n\nasync def f(ctx, *, body):\n    return {}\n", "exactly once"),
     ],
 )
 def test_what_cannot_go_in_is_refused_with_a_reason(code: str, why: str):
@@ -82,3 +82,9 @@ def test_a_persons_async_function_is_theirs_not_a_stub():
     assert not is_stub(written, "g")
     assert function_source(written, "g").startswith("async def g(")
     assert code_hash(written, "g") != code_hash(MODULE, "g")
+
+
+def test_an_async_answer_replaces_the_stub():
+    out = splice(MODULE, "f", Answer((), "async def f(ctx, *, body):\n    return {'n': _LIMIT}\n"))
+    assert function_source(out, "f") == "async def f(ctx, *, body):\n    return {'n': _LIMIT}\n"
+    assert not is_stub(out, "f")

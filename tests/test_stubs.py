@@ -187,3 +187,12 @@ def test_async_domain_function_runs_in_the_request_transaction(project: Path, tm
     """
     result = run_in_tree(project / "out" / "things", "things", database_url(database, tmp_path), code)
     assert result.returncode == 0 and "ok" in result.stdout, result.stderr[-3000:]
+
+
+@pytest.mark.parametrize("url", ["sqlite://", "sqlite:///:memory:"])
+def test_async_sessions_name_the_setting_they_cannot_serve(url: str):
+    from generator.runtime.db import Database
+
+    # An in-memory SQLite database is one per connection: an async engine beside it would see no tables.
+    with pytest.raises(RuntimeError, match="^DATABASE_URL: an async domain function needs"):
+        _ = Database(url).async_sessions

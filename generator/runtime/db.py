@@ -55,7 +55,7 @@ class Database:
         """Sessions for `async def` domain functions: created on first use, so a service without any opens no pool."""
         parsed = make_url(self.url)
         driver = _ASYNC_DRIVERS.get(parsed.drivername)
-        if driver is None or self.url == "sqlite:///:memory:":
+        if driver is None or (parsed.get_backend_name() == "sqlite" and parsed.database in (None, "", ":memory:")):
             # An in-memory database is one per connection: the async engine's would lack the migrated tables.
             raise RuntimeError(
                 f"DATABASE_URL: an async domain function needs SQLite on a file or PostgreSQL, not {parsed.drivername}"

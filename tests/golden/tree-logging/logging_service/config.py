@@ -16,6 +16,8 @@ class Settings(BaseSettings):
     # Connections to a PostgreSQL database, all kept open: a pool that opened and closed connections past
     # its size under load made PostgreSQL start a process for each (bench/sequence.py). Six services at 15
     # stay inside PostgreSQL's default max_connections of 100. Requests past it wait for a connection.
+    # `async def` domain functions have a pool of their own of this size, opened on first use: a service
+    # whose domain module mixes them with plain functions (or CRUD routes) can hold up to twice as many.
     database_pool_size: int = Field(15, gt=0)
     # Calls to other services: seconds to connect and to wait for each read or write, retries of a call that
     # may be repeated (runtime/client.py), and how many run at once for one request.

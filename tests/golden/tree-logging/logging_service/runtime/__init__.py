@@ -1,3 +1,3 @@
-# Vendored from the FountainAI deploy project (generator/runtime/__init__.py), runtime e96b2b6a1f6e.
+# Vendored from the FountainAI deploy project (generator/runtime/__init__.py), runtime 68c9db694301.
 # Do not edit it here: `fountain generate` overwrites it. Change it in the project and regenerate.
 """Runtime support shared by every generated service; copied verbatim into each service tree."""

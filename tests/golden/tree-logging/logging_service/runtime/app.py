@@ -1,4 +1,4 @@
-# Vendored from the FountainAI deploy project (generator/runtime/app.py), runtime e96b2b6a1f6e.
+# Vendored from the FountainAI deploy project (generator/runtime/app.py), runtime 68c9db694301.
 # Do not edit it here: `fountain generate` overwrites it. Change it in the project and regenerate.
 """Assemble a service's FastAPI app: versioned routers, error handlers, health, deprecation headers."""
 

@@ -1,4 +1,4 @@
-# Vendored from the FountainAI deploy project (generator/runtime/columns.py), runtime e96b2b6a1f6e.
+# Vendored from the FountainAI deploy project (generator/runtime/columns.py), runtime 68c9db694301.
 # Do not edit it here: `fountain generate` overwrites it. Change it in the project and regenerate.
 """Column types of the resource tables, and the one function that declares a resource's table.
 

@@ -1,4 +1,4 @@
-# Vendored from the FountainAI deploy project (generator/runtime/crud.py), runtime e96b2b6a1f6e.
+# Vendored from the FountainAI deploy project (generator/runtime/crud.py), runtime 68c9db694301.
 # Do not edit it here: `fountain generate` overwrites it. Change it in the project and regenerate.
 """Collection and item operations over one typed resource table: list, create, get, patch, put, delete.
 

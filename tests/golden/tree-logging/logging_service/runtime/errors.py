@@ -1,4 +1,4 @@
-# Vendored from the FountainAI deploy project (generator/runtime/errors.py), runtime e96b2b6a1f6e.
+# Vendored from the FountainAI deploy project (generator/runtime/errors.py), runtime 68c9db694301.
 # Do not edit it here: `fountain generate` overwrites it. Change it in the project and regenerate.
 """Error bodies in the spec's own error model, and the exception handlers that produce them."""
 

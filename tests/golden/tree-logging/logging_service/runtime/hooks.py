@@ -1,4 +1,4 @@
-# Vendored from the FountainAI deploy project (generator/runtime/hooks.py), runtime e96b2b6a1f6e.
+# Vendored from the FountainAI deploy project (generator/runtime/hooks.py), runtime 68c9db694301.
 # Do not edit it here: `fountain generate` overwrites it. Change it in the project and regenerate.
 """Calls from generated routes into the service's hand-written domain module (handlers/domain.py).
 

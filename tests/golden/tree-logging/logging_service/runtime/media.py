@@ -1,4 +1,4 @@
-# Vendored from the FountainAI deploy project (generator/runtime/media.py), runtime e96b2b6a1f6e.
+# Vendored from the FountainAI deploy project (generator/runtime/media.py), runtime 68c9db694301.
 # Do not edit it here: `fountain generate` overwrites it. Change it in the project and regenerate.
 """Responses of operations whose spec documents a text body (text/html, text/plain, ...) instead of JSON."""
 
