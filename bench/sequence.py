@@ -5,7 +5,9 @@
 3. The guide's sample (bench/sequence_guide_app.py: read, add one, write), one uvicorn worker, with the number
    of duplicates it hands out: two answers giving the same element the same number after different requests
    (a lost update), and, for the generated service, any number given to two elements of one type.
-4. The floor (bench/sequence_floor_app.py): the same HTTP stack and body, no database: what FastAPI and
+4. The driver row (bench/sequence_driver_app.py): the same HTTP stack and the same SQL over async psycopg, with
+   no SQLAlchemy, API-key check or spec check of the body: the edge of what a service on this stack reaches.
+5. The floor (bench/sequence_floor_app.py): the same HTTP stack and body, no database: what FastAPI and
    uvicorn alone cost here, the most any service on them can reach.
 Each server's CPU seconds a request come from /proc (its own time, whatever else the machine runs).
 
@@ -32,7 +34,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench import data_layer  # noqa: E402
+from bench import data_layer, sequence_sql  # noqa: E402
 from bench.data_layer import _database, _postgres, _stop_postgres  # noqa: E402
 
 TYPES = ("script", "section", "character", "action")
@@ -137,11 +139,8 @@ def _ceiling(url: str, work: list[tuple[str, int]], clients: int) -> tuple[float
 
     dsn = url.replace("postgresql+psycopg://", "postgresql://")
     with psycopg.connect(dsn, autocommit=True) as setup:
-        setup.execute("CREATE TABLE c (element_type text PRIMARY KEY, last_number bigint NOT NULL)")
-        setup.execute(
-            "CREATE TABLE s (element_type text, element_id bigint, sequence_number bigint NOT NULL, comment text,"
-            " PRIMARY KEY (element_type, element_id), UNIQUE (element_type, sequence_number))"
-        )
+        for statement in sequence_sql.TABLES:
+            setup.execute(statement)
     jobs = iter(work)
     lock = threading.Lock()
     latencies: list[float] = []
@@ -155,22 +154,14 @@ def _ceiling(url: str, work: list[tuple[str, int]], clients: int) -> tuple[float
                     return
                 kind, element = job
                 start = time.perf_counter()
-                found = db.execute(
-                    "SELECT sequence_number FROM s WHERE element_type=%s AND element_id=%s", job
-                ).fetchone()
+                found = db.execute(sequence_sql.FIND, job).fetchone()
                 if found is None:
-                    number = db.execute(
-                        "INSERT INTO c VALUES (%s, 1) ON CONFLICT (element_type) DO UPDATE"
-                        " SET last_number = c.last_number + 1 RETURNING last_number",
-                        (kind,),
-                    ).fetchone()[0]
-                    again = db.execute(
-                        "SELECT sequence_number FROM s WHERE element_type=%s AND element_id=%s", job
-                    ).fetchone()
+                    number = db.execute(sequence_sql.TAKE, (kind,)).fetchone()[0]
+                    again = db.execute(sequence_sql.FIND, job).fetchone()
                     if again is None:
-                        db.execute("INSERT INTO s VALUES (%s, %s, %s, 'b')", (kind, element, number))
+                        db.execute(sequence_sql.KEEP, (kind, element, number, "b"))
                     else:
-                        db.execute("UPDATE c SET last_number = last_number - 1 WHERE element_type=%s", (kind,))
+                        db.execute(sequence_sql.GIVE_BACK, (kind,))
                 db.commit()
                 latencies.append(time.perf_counter() - start)
 
@@ -217,6 +208,8 @@ def main() -> None:
             ceiling = _ceiling(_database(server), work, args.clients)
             env = {"PYTHONPATH": str(ROOT / "bench"), "DATABASE_URL": _database(server)}
             guide = _measure("sequence_guide_app:create_app", ROOT / "bench", env, work, args.clients)
+            env = {"PYTHONPATH": str(ROOT / "bench"), "DATABASE_URL": _database(server)}
+            driver = _measure("sequence_driver_app:create_app", ROOT / "bench", env, work, args.clients)
             floor = _measure(
                 "sequence_floor_app:create_app", ROOT / "bench", {"PYTHONPATH": str(ROOT / "bench")}, work, args.clients
             )
@@ -228,12 +221,16 @@ def main() -> None:
         ("generated service", ours, _duplicates(ours[2], False)),
         ("ceiling: psycopg loop, same SQL", (*ceiling, None, None), "-"),
         ("guide sample: read, add one, write", guide, _duplicates(guide[2], True)),
+        ("driver: same HTTP, SQL, async psycopg", driver, _duplicates(driver[2], False)),
         ("floor: same HTTP stack, no database", floor, "-"),
     ]
     for name, (rate, p99, _, cpu), duplicates in rows:
         cpu_text = "-" if cpu is None else f"{cpu:.2f}"
         print(f"{name:36}{rate:>8.0f}{p99:>8.1f}{duplicates:>12}{cpu_text:>19}")
-    print(f"generated / ceiling: {ours[0] / ceiling[0]:.2f}; floor / ceiling: {floor[0] / ceiling[0]:.2f}")
+    print(
+        f"generated / ceiling: {ours[0] / ceiling[0]:.2f}; driver / ceiling: {driver[0] / ceiling[0]:.2f};"
+        f" floor / ceiling: {floor[0] / ceiling[0]:.2f}"
+    )
 
 
 if __name__ == "__main__":

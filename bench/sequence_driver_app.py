@@ -1,0 +1,72 @@
+"""The data layer's edge: `POST /v2/sequence` on the same FastAPI and uvicorn, its SQL straight over async psycopg.
+
+bench/sequence.py serves it like the generated service (one uvicorn worker). It has what the floor has
+(no API key, no spec check of the body) plus the domain module's statements (bench/sequence_sql.py) on
+one psycopg AsyncConnection per request from a fixed pool, and no SQLAlchemy: between its row and the
+generated service's lies what SQLAlchemy, the API-key check and the spec's body check cost.
+"""
+
+import asyncio
+import os
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import psycopg
+from fastapi import FastAPI
+from pydantic import BaseModel
+from sequence_sql import FIND, GIVE_BACK, KEEP, TABLES, TAKE
+
+POOL_SIZE = 15  # the generated service's DATABASE_POOL_SIZE
+
+
+class SequenceRequest(BaseModel):
+    elementType: str
+    elementId: int
+    comment: str
+
+
+def create_app() -> FastAPI:
+    """One endpoint running the domain module's SQL for POST /sequence."""
+    dsn = os.environ["DATABASE_URL"].replace("postgresql+psycopg://", "postgresql://")
+    pool: asyncio.Queue[psycopg.AsyncConnection] = asyncio.Queue()
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        async with await psycopg.AsyncConnection.connect(dsn, autocommit=True) as setup:
+            for statement in TABLES:
+                await setup.execute(statement)
+        for _ in range(POOL_SIZE):
+            pool.put_nowait(await psycopg.AsyncConnection.connect(dsn))
+        yield
+        while not pool.empty():
+            await pool.get_nowait().close()
+
+    app = FastAPI(lifespan=lifespan)
+
+    @app.get("/health")
+    async def health() -> dict:
+        return {"status": "ok"}
+
+    @app.post("/v2/sequence", status_code=201)
+    async def generate_sequence_number(body: SequenceRequest) -> dict:
+        db = await pool.get()
+        try:
+            key = (body.elementType, body.elementId)
+            found = await (await db.execute(FIND, key)).fetchone()
+            if found is None:
+                number = (await (await db.execute(TAKE, (body.elementType,))).fetchone())[0]
+                found = await (await db.execute(FIND, key)).fetchone()
+                if found is None:
+                    await db.execute(KEEP, (*key, number, body.comment))
+                    found = (number,)
+                else:
+                    await db.execute(GIVE_BACK, (body.elementType,))
+            await db.commit()
+        except BaseException:
+            await db.rollback()
+            raise
+        finally:
+            pool.put_nowait(db)
+        return {"sequenceNumber": found[0], "comment": body.comment}
+
+    return app
