@@ -196,3 +196,20 @@ def test_async_sessions_name_the_setting_they_cannot_serve(url: str):
     # An in-memory SQLite database is one per connection: an async engine beside it would see no tables.
     with pytest.raises(RuntimeError, match="^DATABASE_URL: an async domain function needs"):
         _ = Database(url).async_sessions
+
+
+def test_an_async_crud_hook_is_refused_naming_it():
+    import types
+
+    from generator.runtime import hooks
+
+    domain = types.ModuleType("things.handlers.domain")
+
+    async def before_create_things(ctx, data):
+        return data
+
+    domain.before_create_things = before_create_things
+    # Called from the CRUD's worker thread, it would hand the CRUD a coroutine for its row.
+    with pytest.raises(TypeError, match=r"things\.handlers\.domain\.before_create_things is an async def"):
+        hooks.before(domain, "create_things", None, {"name": "cup"})
+    assert hooks.after(domain, "create_things", None, {"name": "cup"}) == {"name": "cup"}

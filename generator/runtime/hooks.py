@@ -18,9 +18,19 @@ from typing import Any
 from .errors import NotImplementedYet
 
 
+def _hook(domain: ModuleType, name: str) -> Any:
+    """The domain's CRUD hook `name`, if any; hooks run in the generated CRUD's worker thread, so not async."""
+    hook = getattr(domain, name, None)
+    if inspect.iscoroutinefunction(hook):
+        raise TypeError(
+            f"{domain.__name__}.{name} is an async def: CRUD hooks run with the generated CRUD, make it a def"
+        )
+    return hook
+
+
 def before(domain: ModuleType, stage: str, ctx: Any, value: Any, *extra: Any) -> Any:
     """Run `before_<stage>` if the domain defines it; it returns the (possibly changed) value."""
-    hook = getattr(domain, f"before_{stage}", None)
+    hook = _hook(domain, f"before_{stage}")
     if hook is None:
         return value
     changed = hook(ctx, value, *extra)
@@ -29,7 +39,7 @@ def before(domain: ModuleType, stage: str, ctx: Any, value: Any, *extra: Any) ->
 
 def after(domain: ModuleType, stage: str, ctx: Any, value: Any) -> Any:
     """Run `after_<stage>` if the domain defines it; its return value (if any) is what the client gets."""
-    hook = getattr(domain, f"after_{stage}", None)
+    hook = _hook(domain, f"after_{stage}")
     if hook is None:
         return value
     changed = hook(ctx, value)

@@ -1,4 +1,4 @@
-# Vendored from the FountainAI deploy project (generator/runtime/hooks.py), runtime 68c9db694301.
+# Vendored from the FountainAI deploy project (generator/runtime/hooks.py), runtime 2f9f0324912b.
 # Do not edit it here: `fountain generate` overwrites it. Change it in the project and regenerate.
 """Calls from generated routes into the service's hand-written domain module (handlers/domain.py).
 
@@ -20,9 +20,19 @@ from typing import Any
 from .errors import NotImplementedYet
 
 
+def _hook(domain: ModuleType, name: str) -> Any:
+    """The domain's CRUD hook `name`, if any; hooks run in the generated CRUD's worker thread, so not async."""
+    hook = getattr(domain, name, None)
+    if inspect.iscoroutinefunction(hook):
+        raise TypeError(
+            f"{domain.__name__}.{name} is an async def: CRUD hooks run with the generated CRUD, make it a def"
+        )
+    return hook
+
+
 def before(domain: ModuleType, stage: str, ctx: Any, value: Any, *extra: Any) -> Any:
     """Run `before_<stage>` if the domain defines it; it returns the (possibly changed) value."""
-    hook = getattr(domain, f"before_{stage}", None)
+    hook = _hook(domain, f"before_{stage}")
     if hook is None:
         return value
     changed = hook(ctx, value, *extra)
@@ -31,7 +41,7 @@ def before(domain: ModuleType, stage: str, ctx: Any, value: Any, *extra: Any) ->
 
 def after(domain: ModuleType, stage: str, ctx: Any, value: Any) -> Any:
     """Run `after_<stage>` if the domain defines it; its return value (if any) is what the client gets."""
-    hook = getattr(domain, f"after_{stage}", None)
+    hook = _hook(domain, f"after_{stage}")
     if hook is None:
         return value
     changed = hook(ctx, value)
