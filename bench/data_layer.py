@@ -154,7 +154,6 @@ def bench_lists(tree: Path, urls: dict[str, str], sizes: list[int]) -> list[tupl
                 assert [r.bookId for r in ceiling()] == [d["bookId"] for d in collection()]
                 results.append((kind, size, _timed(ceiling), _timed(collection), _timed(request)))
                 print(_list_line(results[-1]), flush=True)
-        app.state.db.dispose()
     return results
 
 

@@ -208,7 +208,7 @@ def main() -> None:
             ceiling = _ceiling(_database(server), work, args.clients)
             env = {"PYTHONPATH": str(ROOT / "bench"), "DATABASE_URL": _database(server)}
             guide = _measure("sequence_guide_app:create_app", ROOT / "bench", env, work, args.clients)
-            env = {"PYTHONPATH": str(ROOT / "bench"), "DATABASE_URL": _database(server)}
+            env = {**env, "DATABASE_URL": _database(server)}
             driver = _measure("sequence_driver_app:create_app", ROOT / "bench", env, work, args.clients)
             floor = _measure(
                 "sequence_floor_app:create_app", ROOT / "bench", {"PYTHONPATH": str(ROOT / "bench")}, work, args.clients
@@ -221,7 +221,7 @@ def main() -> None:
         ("generated service", ours, _duplicates(ours[2], False)),
         ("ceiling: psycopg loop, same SQL", (*ceiling, None, None), "-"),
         ("guide sample: read, add one, write", guide, _duplicates(guide[2], True)),
-        ("driver: same HTTP, SQL, async psycopg", driver, _duplicates(driver[2], False)),
+        ("driver: same HTTP and SQL, no ORM", driver, _duplicates(driver[2], False)),
         ("floor: same HTTP stack, no database", floor, "-"),
     ]
     for name, (rate, p99, _, cpu), duplicates in rows:

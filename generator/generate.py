@@ -12,7 +12,7 @@ from .migrations import VERSIONS, next_revision
 from .model import Service
 from .render import handler_tree_path, render_revision, render_service
 from .specs import Progress, load_services
-from .stubs import defines, domain_operations, domain_path, recorded_signature, stub_spec
+from .stubs import async_hooks, defines, domain_operations, domain_path, recorded_signature, stub_spec
 from .writer import diff_files, diff_tree, existing_files, write_files, write_new_file, write_tree
 
 # What `fountain implement` keeps beside a domain module: its acceptance checks, provenance records and
@@ -106,6 +106,8 @@ def _check_signatures(service: Service, root: Path, files: dict[str, str], kept:
     if tree_rel not in kept:
         return
     source = files[tree_rel]
+    for hook in async_hooks(service, source):
+        result.warnings.append(f"{path}: {hook} is an async def; CRUD hooks run with the generated CRUD: make it a def")
     for version, op in domain_operations(service):
         spec = stub_spec(service, version, op)
         wanted = spec.signature.split(" ", 1)

@@ -78,6 +78,12 @@ def recorded_signature(source: str, func: str) -> str | None:
     return None
 
 
+def async_hooks(service: Service, source: str) -> list[str]:
+    """The CRUD hooks the domain module defines as `async def` (they run in the CRUD's worker thread: refused)."""
+    hooks = [f"{when}_{name}" for name in crud_hooks(service) for when in ("before", "after")]
+    return [hook for hook in hooks if re.search(rf"^async def {hook}\(", source, re.MULTILINE)]
+
+
 def defines(source: str, func: str) -> bool:
     """Whether the domain module still defines the function a route calls."""
     return re.search(rf"^(async )?def {re.escape(func)}\(", source, re.MULTILINE) is not None

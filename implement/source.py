@@ -66,7 +66,7 @@ def _is_docstring(node: ast.stmt) -> bool:
     return isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant) and isinstance(node.value.value, str)
 
 
-def _params(node: ast.FunctionDef) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
+def _params(node: ast.FunctionDef | ast.AsyncFunctionDef) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
     a = node.args
     return tuple(p.arg for p in a.posonlyargs), tuple(p.arg for p in a.args), tuple(p.arg for p in a.kwonlyargs)
 
@@ -113,6 +113,9 @@ def splice(source: str, func: str, answer: Answer, own_helpers: frozenset[str] =
     new = [n for n in code.body if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef) and n.name == func]
     if len(new) != 1:
         raise SpliceError(f"the code must define the function {func} exactly once")
+    if isinstance(stub, ast.AsyncFunctionDef) and not isinstance(new[0], ast.AsyncFunctionDef):
+        # A person who wrote the stub async asked for it on the event loop (runtime/db.py's `commits`).
+        raise SpliceError(f"{func} must stay an `async def`, as its stub is (ctx.session is an AsyncSession)")
     if _params(new[0]) != _params(stub):
         raise SpliceError(f"{func} must keep the parameters of its signature: {ast.unparse(stub.args)}")
     import_lines = [line.strip() for line in answer.imports if line.strip()]

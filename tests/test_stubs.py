@@ -187,6 +187,13 @@ def test_async_domain_function_runs_in_the_request_transaction(project: Path, tm
     """
     result = run_in_tree(project / "out" / "things", "things", database_url(database, tmp_path), code)
     assert result.returncode == 0 and "ok" in result.stdout, result.stderr[-3000:]
+    # A service with async functions opens their pool at start-up: a URL it cannot serve stops it there.
+    memory = run_in_tree(project / "out" / "things", "things", "sqlite:///:memory:", "with TestClient(app): pass")
+    assert memory.returncode != 0 and "DATABASE_URL: an async domain function needs" in memory.stderr, memory.stderr
+    # A CRUD hook cannot be async (it runs in the CRUD's worker thread): generate says so, naming it.
+    domain.write_text(domain.read_text() + "\n\nasync def before_create_things(ctx, data):\n    return data\n")
+    warned = run_fountain("generate", "things.json", "-o", "out", "--handlers", "services", cwd=project)
+    assert "services/things/domain.py: before_create_things is an async def" in warned.stderr, warned.stderr
 
 
 @pytest.mark.parametrize("url", ["sqlite://", "sqlite:///:memory:"])

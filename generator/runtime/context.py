@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import Annotated, Any, Generic, TypeVar
 
 from fastapi import Depends, Request
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -15,9 +15,13 @@ from .db import get_session
 _VERSION = re.compile(r"^v\d+$")
 
 
+# Session in a plain domain function, AsyncSession in an `async def` one; a bare `Context` leaves it to the code.
+S = TypeVar("S", Session, AsyncSession)
+
+
 @dataclass(frozen=True)
-class Context:
-    session: Session | AsyncSession  # an AsyncSession for an `async def` domain function
+class Context(Generic[S]):
+    session: S
     settings: Any
     request: Request
     version: str = ""  # the spec version serving the request ("v1"), for adapters in the domain module
@@ -26,7 +30,7 @@ class Context:
 
 
 # async: building the context waits on nothing (a plain function would run in a worker thread).
-async def get_context(request: Request, session: Annotated[Session, Depends(get_session)]) -> Context:
+async def get_context(request: Request, session: Annotated[Session, Depends(get_session)]) -> Context[Session]:
     version = next((part for part in request.url.path.split("/") if _VERSION.match(part)), "")
     factory = getattr(request.app.state, "clients", None)
     clients = factory(request) if factory is not None else None

@@ -19,7 +19,7 @@ elements to negative numbers and back (so swaps never collide mid-statement), an
 to the largest number assigned. Versions: one upsert on the element's head row, `last_version + 1`.
 
 The functions are `async def`: every request of this service is a few short statements, so they run on the
-event loop with an AsyncSession and no worker thread (bench/sequence.py measures what that buys).
+event loop with an AsyncSession, with no worker thread on PostgreSQL (bench/sequence.py measures what that buys).
 """
 
 from __future__ import annotations

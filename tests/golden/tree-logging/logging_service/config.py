@@ -14,10 +14,11 @@ class Settings(BaseSettings):
     api_keys: SecretStr = SecretStr("")
     migrate_on_start: bool = True
     # Connections to a PostgreSQL database, all kept open: a pool that opened and closed connections past
-    # its size under load made PostgreSQL start a process for each (bench/sequence.py). Six services at 15
-    # stay inside PostgreSQL's default max_connections of 100. Requests past it wait for a connection.
-    # `async def` domain functions have a pool of their own of this size, opened on first use: a service
-    # whose domain module mixes them with plain functions (or CRUD routes) can hold up to twice as many.
+    # its size under load made PostgreSQL start a process for each (bench/sequence.py). Requests past it
+    # wait for a connection. Six services at 15 stay inside PostgreSQL's default max_connections of 100 as
+    # long as each uses one pool: `async def` domain functions get a second pool of this size (opened at
+    # start-up only when there are any), so a service mixing them with plain ones or CRUD routes can hold
+    # twice as many. Central Sequence's routes are all async: 15, plus one connection for /health.
     database_pool_size: int = Field(15, gt=0)
     # Calls to other services: seconds to connect and to wait for each read or write, retries of a call that
     # may be repeated (runtime/client.py), and how many run at once for one request.

@@ -1,4 +1,4 @@
-# Vendored from the FountainAI deploy project (generator/runtime/app.py), runtime 2f9f0324912b.
+# Vendored from the FountainAI deploy project (generator/runtime/app.py), runtime 4b3aabb9155f.
 # Do not edit it here: `fountain generate` overwrites it. Change it in the project and regenerate.
 """Assemble a service's FastAPI app: versioned routers, error handlers, health, deprecation headers."""
 
@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import anyio
 from fastapi import APIRouter, FastAPI
 from fastapi.routing import APIRoute
 from fastapi_offline import FastAPIOffline
@@ -93,11 +94,16 @@ def build_app(
     """
     db = Database(settings.database_url, settings.database_pool_size)
     http = http_client(settings) if clients is not None else None
+    endpoints = [r.endpoint for v in versions for r in v.router.routes if isinstance(r, APIRoute)]
+    uses_async = any(getattr(endpoint, "runs_async", bool)() for endpoint in endpoints)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         if settings.migrate_on_start:
             db.migrate(migrations)
+        if uses_async:
+            # At start-up, not on the first request: a DATABASE_URL the async pool cannot serve stops the service.
+            await db.ping_async()
         yield
         await db.dispose()
         if http is not None:
@@ -117,8 +123,10 @@ def build_app(
         app.include_router(mount.router, prefix=f"/{mount.label}", deprecated=mount.deprecated or None)
 
     @app.get("/health", tags=["health"], include_in_schema=False)
-    def health() -> dict[str, str]:
-        db.ping()
+    async def health() -> dict[str, str]:
+        await anyio.to_thread.run_sync(db.ping)
+        if uses_async:
+            await db.ping_async()
         return {"status": "ok", "service": service}
 
     _serve_what_the_service_does(app, versions)

@@ -1,4 +1,4 @@
-# Vendored from the FountainAI deploy project (generator/runtime/columns.py), runtime 2f9f0324912b.
+# Vendored from the FountainAI deploy project (generator/runtime/columns.py), runtime 4b3aabb9155f.
 # Do not edit it here: `fountain generate` overwrites it. Change it in the project and regenerate.
 """Column types of the resource tables, and the one function that declares a resource's table.
 

@@ -1,4 +1,4 @@
-# Vendored from the FountainAI deploy project (generator/runtime/db.py), runtime 2f9f0324912b.
+# Vendored from the FountainAI deploy project (generator/runtime/db.py), runtime 4b3aabb9155f.
 # Do not edit it here: `fountain generate` overwrites it. Change it in the project and regenerate.
 """Database engine, per-request sessions, and Alembic migrations run at start-up."""
 
@@ -57,7 +57,7 @@ class Database:
         """Sessions for `async def` domain functions: created on first use, so a service without any opens no pool."""
         parsed = make_url(self.url)
         driver = _ASYNC_DRIVERS.get(parsed.drivername)
-        if driver is None or (parsed.get_backend_name() == "sqlite" and parsed.database in (None, "", ":memory:")):
+        if driver is None or (parsed.get_backend_name() == "sqlite" and not _is_sqlite_file(self.url)):
             # An in-memory database is one per connection: the async engine's would lack the migrated tables.
             raise RuntimeError(
                 f"DATABASE_URL: an async domain function needs SQLite on a file or PostgreSQL, not {parsed.drivername}"
@@ -86,6 +86,11 @@ class Database:
         with self.engine.connect() as connection:
             connection.execute(text("SELECT 1"))
 
+    async def ping_async(self) -> None:
+        """One statement through the async pool (opening it): a DATABASE_URL it cannot serve fails here."""
+        async with self.async_sessions() as session:
+            await session.execute(text("SELECT 1"))
+
     async def dispose(self) -> None:
         self.engine.dispose()
         if self._async_engine is not None:
@@ -93,7 +98,8 @@ class Database:
 
 
 def _is_sqlite_file(url: str) -> bool:
-    return url.startswith("sqlite:///") and url != "sqlite:///:memory:"
+    parsed = make_url(url)
+    return parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:")
 
 
 def _write_ahead_log(connection: Any, record: Any) -> None:
@@ -105,11 +111,14 @@ def commits(domain: ModuleType, func: str) -> Callable[[Callable[..., Any]], Cal
     """Run the route in one transaction and commit it as soon as the route returns; any error rolls it back.
 
     The route is what FastAPI awaits. When the domain module's `func` is an `async def`, the route runs on the
-    event loop with ctx.session an AsyncSession (no worker thread at all: bench/sequence.py measured the
-    thread hops and the session's thread round trips among the largest costs of a request). Otherwise the
-    whole route, commit included, runs in one worker thread. Committing there, not in the dependency's
-    teardown, matters: the teardown comes after FastAPI's other steps, and when every worker waits on a row
-    or SQLite lock this request holds, that never comes (a deadlock broken only by SQLite's busy timeout).
+    event loop with ctx.session an AsyncSession: on PostgreSQL no worker thread at all (bench/sequence.py
+    measured the thread hops among the largest costs of a request); aiosqlite still runs each SQLite
+    connection in a thread of its own. ctx.clients stay synchronous, so an async function that calls another
+    service would hold up the event loop: such functions stay plain. Otherwise the whole route, commit
+    included, runs in one worker thread, and FastAPI checks and serialises what it returns on the event loop.
+    Committing in that thread, not in the dependency's teardown, matters: the teardown comes after FastAPI's
+    other steps, and when every worker waits on a row or SQLite lock this request holds, that never comes (a
+    deadlock broken only by SQLite's busy timeout).
     """
 
     def wrap(endpoint: Callable[..., Any]) -> Callable[..., Any]:
@@ -124,9 +133,12 @@ def commits(domain: ModuleType, func: str) -> Callable[[Callable[..., Any]], Cal
             session.commit()
             return result
 
+        def is_async() -> bool:
+            return inspect.iscoroutinefunction(getattr(domain, func, None))
+
         @functools.wraps(endpoint)
         async def run(*args: Any, **kwargs: Any) -> Any:
-            if not inspect.iscoroutinefunction(getattr(domain, func, None)):
+            if not is_async():
                 return await anyio.to_thread.run_sync(functools.partial(in_thread, *args, **kwargs))
             ctx = kwargs["ctx"]
             async with ctx.request.app.state.db.async_sessions() as session:
@@ -140,6 +152,7 @@ def commits(domain: ModuleType, func: str) -> Callable[[Callable[..., Any]], Cal
                 await session.commit()
                 return result
 
+        run.runs_async = is_async  # type: ignore[attr-defined]  # build_app opens the async pool at start-up
         return run
 
     return wrap
