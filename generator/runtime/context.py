@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from typing import Annotated, Any, Generic, TypeVar
 
 from fastapi import Depends, Request
-from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
 from .db import get_session
@@ -16,7 +15,7 @@ _VERSION = re.compile(r"^v\d+$")
 
 
 # Session in a plain domain function, AsyncSession in an `async def` one; a bare `Context` leaves it to the code.
-S = TypeVar("S", Session, AsyncSession)
+S = TypeVar("S")
 
 
 @dataclass(frozen=True)

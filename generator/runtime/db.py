@@ -9,7 +9,7 @@ import logging
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from types import ModuleType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import anyio
 from alembic import command
@@ -18,8 +18,10 @@ from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from fastapi import Request
 from sqlalchemy import create_engine, event, make_url, text
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import Session, sessionmaker
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 _log = logging.getLogger(__name__)
 
@@ -53,6 +55,9 @@ class Database:
     @functools.cached_property
     def async_sessions(self) -> async_sessionmaker[AsyncSession]:
         """Sessions for `async def` domain functions: created on first use, so a service without any opens no pool."""
+        # Imported here: a service without async functions does not load the asyncio extension (memory limit).
+        from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
+
         parsed = make_url(self.url)
         driver = _ASYNC_DRIVERS.get(parsed.drivername)
         if driver is None or (parsed.get_backend_name() == "sqlite" and not _is_sqlite_file(self.url)):

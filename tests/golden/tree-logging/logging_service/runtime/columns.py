@@ -1,4 +1,4 @@
-# Vendored from the FountainAI deploy project (generator/runtime/columns.py), runtime 4b3aabb9155f.
+# Vendored from the FountainAI deploy project (generator/runtime/columns.py), runtime ac9537f98f46.
 # Do not edit it here: `fountain generate` overwrites it. Change it in the project and regenerate.
 """Column types of the resource tables, and the one function that declares a resource's table.
 

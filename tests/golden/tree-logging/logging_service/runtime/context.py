@@ -1,4 +1,4 @@
-# Vendored from the FountainAI deploy project (generator/runtime/context.py), runtime 4b3aabb9155f.
+# Vendored from the FountainAI deploy project (generator/runtime/context.py), runtime ac9537f98f46.
 # Do not edit it here: `fountain generate` overwrites it. Change it in the project and regenerate.
 """What the hand-written domain module receives: the request's database session, settings, version and clients."""
 
@@ -9,7 +9,6 @@ from dataclasses import dataclass
 from typing import Annotated, Any, Generic, TypeVar
 
 from fastapi import Depends, Request
-from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
 from .db import get_session
@@ -18,7 +17,7 @@ _VERSION = re.compile(r"^v\d+$")
 
 
 # Session in a plain domain function, AsyncSession in an `async def` one; a bare `Context` leaves it to the code.
-S = TypeVar("S", Session, AsyncSession)
+S = TypeVar("S")
 
 
 @dataclass(frozen=True)

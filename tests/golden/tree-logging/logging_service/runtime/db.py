@@ -1,4 +1,4 @@
-# Vendored from the FountainAI deploy project (generator/runtime/db.py), runtime 4b3aabb9155f.
+# Vendored from the FountainAI deploy project (generator/runtime/db.py), runtime ac9537f98f46.
 # Do not edit it here: `fountain generate` overwrites it. Change it in the project and regenerate.
 """Database engine, per-request sessions, and Alembic migrations run at start-up."""
 
@@ -11,7 +11,7 @@ import logging
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from types import ModuleType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import anyio
 from alembic import command
@@ -20,8 +20,10 @@ from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from fastapi import Request
 from sqlalchemy import create_engine, event, make_url, text
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import Session, sessionmaker
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 _log = logging.getLogger(__name__)
 
@@ -55,6 +57,9 @@ class Database:
     @functools.cached_property
     def async_sessions(self) -> async_sessionmaker[AsyncSession]:
         """Sessions for `async def` domain functions: created on first use, so a service without any opens no pool."""
+        # Imported here: a service without async functions does not load the asyncio extension (memory limit).
+        from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
+
         parsed = make_url(self.url)
         driver = _ASYNC_DRIVERS.get(parsed.drivername)
         if driver is None or (parsed.get_backend_name() == "sqlite" and not _is_sqlite_file(self.url)):

@@ -1,4 +1,4 @@
-# Vendored from the FountainAI deploy project (generator/runtime/errors.py), runtime 4b3aabb9155f.
+# Vendored from the FountainAI deploy project (generator/runtime/errors.py), runtime ac9537f98f46.
 # Do not edit it here: `fountain generate` overwrites it. Change it in the project and regenerate.
 """Error bodies in the spec's own error model, and the exception handlers that produce them."""
 
