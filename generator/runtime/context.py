@@ -7,9 +7,6 @@ from dataclasses import dataclass
 from typing import Annotated, Any, Generic, TypeVar
 
 from fastapi import Depends, Request
-from sqlalchemy.orm import Session
-
-from .db import get_session
 
 _VERSION = re.compile(r"^v\d+$")
 
@@ -28,14 +25,13 @@ class Context(Generic[S]):
     clients: Any = None
 
 
-# async: building the context waits on nothing (a plain function would run in a worker thread).
-async def get_context(request: Request, session: Annotated[Session, Depends(get_session)]) -> Context[Session]:
+# async: building the context waits on nothing (a plain function would run in a worker thread). The session
+# comes from runtime/db.py's `commits`, which opens it where the route runs and ends it there.
+async def get_context(request: Request) -> Context[Any]:
     version = next((part for part in request.url.path.split("/") if _VERSION.match(part)), "")
     factory = getattr(request.app.state, "clients", None)
     clients = factory(request) if factory is not None else None
-    return Context(
-        session=session, settings=request.app.state.settings, request=request, version=version, clients=clients
-    )
+    return Context(session=None, settings=request.app.state.settings, request=request, version=version, clients=clients)
 
 
 ContextDep = Annotated[Context, Depends(get_context)]

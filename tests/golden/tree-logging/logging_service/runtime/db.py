@@ -1,6 +1,6 @@
-# Vendored from the FountainAI deploy project (generator/runtime/db.py), runtime ac9537f98f46.
+# Vendored from the FountainAI deploy project (generator/runtime/db.py), runtime 7ca23d8e6f50.
 # Do not edit it here: `fountain generate` overwrites it. Change it in the project and regenerate.
-"""Database engine, per-request sessions, and Alembic migrations run at start-up."""
+"""Database engine, one transaction per request, and Alembic migrations run at start-up."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import dataclasses
 import functools
 import inspect
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
@@ -18,9 +18,8 @@ from alembic import command
 from alembic.config import Config
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from fastapi import Request
 from sqlalchemy import create_engine, event, make_url, text
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import sessionmaker
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -119,24 +118,27 @@ def commits(domain: ModuleType, func: str) -> Callable[[Callable[..., Any]], Cal
     event loop with ctx.session an AsyncSession: on PostgreSQL no worker thread at all (bench/sequence.py
     measured the thread hops among the largest costs of a request); aiosqlite still runs each SQLite
     connection in a thread of its own. ctx.clients stay synchronous, so an async function that calls another
-    service would hold up the event loop: such functions stay plain. Otherwise the whole route, commit
-    included, runs in one worker thread, and FastAPI checks and serialises what it returns on the event loop.
-    Committing in that thread, not in the dependency's teardown, matters: the teardown comes after FastAPI's
-    other steps, and when every worker waits on a row or SQLite lock this request holds, that never comes (a
-    deadlock broken only by SQLite's busy timeout).
+    service would hold up the event loop: such functions stay plain. Otherwise the whole route runs in one
+    worker thread with its session opened, committed and closed there, and FastAPI checks and serialises
+    what it returns on the event loop. The session is this wrapper's, not a dependency's: a dependency's
+    teardown comes after FastAPI's other steps, and when every worker waits on a row or SQLite lock this
+    request holds, that never comes (a deadlock broken only by SQLite's busy timeout); a generator
+    dependency also costs each request an exit stack and a cancel scope (bench/sequence.py).
     """
 
     def wrap(endpoint: Callable[..., Any]) -> Callable[..., Any]:
         def in_thread(*args: Any, **kwargs: Any) -> Any:
-            session = kwargs["ctx"].session
-            try:
-                result = endpoint(*args, **kwargs)
-            except BaseException:
-                # The same for an error: its locks go now, not after a worker thread frees up for the teardown.
-                session.rollback()
-                raise
-            session.commit()
-            return result
+            ctx = kwargs["ctx"]
+            with ctx.request.app.state.db.sessions() as session:
+                kwargs["ctx"] = dataclasses.replace(ctx, session=session)
+                try:
+                    result = endpoint(*args, **kwargs)
+                except BaseException:
+                    # The same for an error: its locks go now, in this thread, with nothing left for a teardown.
+                    session.rollback()
+                    raise
+                session.commit()
+                return result
 
         def is_async() -> bool:
             return inspect.iscoroutinefunction(getattr(domain, func, None))
@@ -161,22 +163,3 @@ def commits(domain: ModuleType, func: str) -> Callable[[Callable[..., Any]], Cal
         return run
 
     return wrap
-
-
-async def get_session(request: Request) -> AsyncIterator[Session]:
-    """One transaction per request for a synchronous route: `commits` commits it, any error rolls it back.
-
-    A dependency that is a plain function costs a worker-thread round trip each way (bench/sequence.py
-    measured the hops among the largest costs of a request). Opening a session touches no connection, so it
-    runs on the event loop, and so does closing one that `commits` has ended. One still in a transaction
-    rolls back over the network: in a thread of its own limiter, as FastAPI runs a dependency's exit, since
-    the shared worker threads may all be waiting on a lock this transaction holds.
-    """
-    session = request.app.state.db.sessions()
-    try:
-        yield session
-    finally:
-        if session.in_transaction():
-            await anyio.to_thread.run_sync(session.close, limiter=anyio.CapacityLimiter(1))
-        else:
-            session.close()

@@ -1,4 +1,4 @@
-# Vendored from the FountainAI deploy project (generator/runtime/gate.py), runtime ac9537f98f46.
+# Vendored from the FountainAI deploy project (generator/runtime/gate.py), runtime 7ca23d8e6f50.
 # Do not edit it here: `fountain generate` overwrites it. Change it in the project and regenerate.
 """Request bodies checked against the spec's own JSON schema, before pydantic sees them.
 
@@ -26,18 +26,29 @@ _BASE = "urn:fountain:spec"
 
 
 @cache
-def _registry(spec_file: str) -> tuple[Registry, bool]:
+def _spec(spec_file: str) -> tuple[dict[str, Any], Registry, bool, bool]:
+    """The spec, a registry holding it, whether it is OpenAPI 3.1, and whether $refs in it may be inlined."""
     spec = json.loads(Path(spec_file).read_text(encoding="utf-8"))
     is_31 = str(spec.get("openapi", "")).startswith("3.1")
     resource = Resource.from_contents(spec, default_specification=DRAFT202012 if is_31 else DRAFT4)
-    return Registry().with_resource(_BASE, resource), is_31
+    return spec, Registry().with_resource(_BASE, resource), is_31, not _rebases(spec)
+
+
+def body_validator(spec_file: Path, schema_pointer: str) -> Any:
+    """A JSON schema validator for the schema at `schema_pointer` in the spec, OpenAPI's dialect of its version."""
+    spec, registry, is_31, inlinable = _spec(str(spec_file))
+    validator_cls = OAS31Validator if is_31 else OAS30Validator
+    schema: Any = {"$ref": f"{_BASE}#{schema_pointer}"}
+    if inlinable:
+        # Following $refs was half the time a request's validation took (a profile of bench/sequence.py's
+        # load): done once here instead, leaving only recursive ones to the registry.
+        schema = _inline({"$ref": f"#{schema_pointer}"}, registry.resolver(_BASE), ())
+    return validator_cls(schema, registry=registry)
 
 
 def body_gate(spec_file: Path, schema_pointer: str, required: bool) -> Callable[[Request], Awaitable[None]]:
     """A dependency that rejects a body the schema at `schema_pointer` does not accept."""
-    registry, is_31 = _registry(str(spec_file))
-    validator_cls = OAS31Validator if is_31 else OAS30Validator
-    validator = validator_cls({"$ref": f"{_BASE}#{schema_pointer}"}, registry=registry)
+    validator = body_validator(spec_file, schema_pointer)
 
     async def gate(request: Request) -> None:
         raw = await request.body()
@@ -54,6 +65,36 @@ def body_gate(spec_file: Path, schema_pointer: str, required: bool) -> Callable[
             _reject(("body", *error.absolute_path), error.message)
 
     return gate
+
+
+# Keywords that change what a $ref means below them: a spec using them keeps its $refs for the registry.
+_REBASING = {"$id", "id", "$anchor", "$dynamicRef", "$dynamicAnchor", "$recursiveRef"}
+# Keywords whose values are data, not schemas: a "$ref" inside one is text, never followed.
+_DATA = {"example", "examples", "enum", "const", "default"}
+
+
+def _rebases(node: Any) -> bool:
+    """Whether a schema keyword in the document changes what a $ref means (a property of that name does not)."""
+    if isinstance(node, dict):
+        return any((k in _REBASING and isinstance(v, str)) or (k not in _DATA and _rebases(v)) for k, v in node.items())
+    return isinstance(node, list) and any(_rebases(v) for v in node)
+
+
+def _inline(node: Any, resolver: Any, trail: tuple[str, ...]) -> Any:
+    """The schema with the spec's local $refs replaced by their targets; a recursive one stays a $ref."""
+    if isinstance(node, list):
+        return [_inline(item, resolver, trail) for item in node]
+    if not isinstance(node, dict):
+        return node
+    ref = node.get("$ref")
+    if not (isinstance(ref, str) and ref.startswith("#")):
+        return {k: v if k in _DATA else _inline(v, resolver, trail) for k, v in node.items()}
+    rest = _inline({k: v for k, v in node.items() if k != "$ref"}, resolver, trail)
+    if ref in trail:
+        return {**rest, "$ref": f"{_BASE}{ref}"}  # recursive: the registry follows it as deep as a body goes
+    target = _inline(resolver.lookup(f"{_BASE}{ref}").contents, resolver, (*trail, ref))
+    # What stands beside a $ref applies too, as the validators of both OpenAPI versions treat it.
+    return {"allOf": [target], **rest} if rest else target
 
 
 def _reject(loc: tuple[Any, ...], message: str) -> None:
