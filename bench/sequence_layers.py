@@ -1,0 +1,170 @@
+"""Benchmark: where a POST /sequence request's CPU goes, layer by layer, in one process and the same run.
+
+bench/sequence.py measures the service under load; this takes one request at a time and times the CPU of
+this process alone (PostgreSQL's own work is its processes'), so the layers can be subtracted:
+1. the generated Central Sequence Service, the whole request through its ASGI app (no uvicorn, no client);
+2. the same app with its domain function answering without the database: FastAPI, the API-key check and
+   the spec's body check;
+3. one lookup and its commit through SQLAlchemy's AsyncSession from the engine the service makes (its
+   pool pings each connection it hands out);
+4. the same without the pre-ping;
+5. the same lookup and commit on one psycopg AsyncConnection: the driver alone.
+Run: .venv/bin/python bench/sequence_layers.py [--requests 3000]
+PostgreSQL: FOUNTAIN_BENCH_POSTGRES_URL, else a throwaway cluster (scripts/pg-throwaway) for the run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import importlib
+import json
+import os
+import random
+import sys
+import tempfile
+import time
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.data_layer import _database, _postgres, _stop_postgres  # noqa: E402
+from bench.sequence import KEY, TYPES  # noqa: E402
+
+FIND = "SELECT sequence_number FROM domain_sequences WHERE element_type = %s AND element_id = %s"
+
+
+async def _cpu_ms(step: Callable[[int], Awaitable[None]], requests: int) -> float:
+    """CPU milliseconds of this process per call of step, after a warm-up."""
+    for i in range(200):
+        await step(i)
+    start = time.process_time()
+    for i in range(requests):
+        await step(i)
+    return (time.process_time() - start) * 1000 / requests
+
+
+def _requester(app, bodies: list[bytes]) -> Callable[[int], Awaitable[None]]:
+    """One POST /v2/sequence through the ASGI app, checked for its 201."""
+
+    async def post(i: int) -> None:
+        body = bodies[i % len(bodies)]
+        headers = [(b"host", b"bench"), (b"x-api-key", KEY.encode()), (b"content-type", b"application/json")]
+        headers.append((b"content-length", str(len(body)).encode()))
+        scope = {
+            "type": "http",
+            "asgi": {"version": "3.0"},
+            "http_version": "1.1",
+            "method": "POST",
+            "scheme": "http",
+            "path": "/v2/sequence",
+            "raw_path": b"/v2/sequence",
+            "root_path": "",
+            "query_string": b"",
+            "headers": headers,
+            "client": ("127.0.0.1", 1),
+            "server": ("127.0.0.1", 80),
+            "state": {},
+        }
+        messages = [{"type": "http.request", "body": body, "more_body": False}]
+        sent: list[dict] = []
+
+        async def receive() -> dict:
+            return messages.pop() if messages else {"type": "http.disconnect"}
+
+        async def send(message: dict) -> None:
+            sent.append(message)
+
+        await app(scope, receive, send)
+        if sent[0]["status"] != 201:
+            raise SystemExit(f"POST /v2/sequence answered {sent[0]['status']}: {sent[-1].get('body', b'')[:200]!r}")
+
+    return post
+
+
+async def _layers(url: str, tree: Path, requests: int) -> list[tuple[str, float]]:
+    os.environ.update({"DATABASE_URL": url, "API_KEYS": KEY})
+    sys.path.insert(0, str(tree))
+    main = importlib.import_module("central_sequence.main")
+    domain = importlib.import_module("central_sequence.handlers.domain")
+    app = main.create_app()
+    rng = random.Random(7)
+    bodies = [
+        json.dumps({"elementType": rng.choice(TYPES), "elementId": rng.randint(1, 250), "comment": "b"}).encode()
+        for _ in range(requests)
+    ]
+    rows = []
+    async with app.router.lifespan_context(app):
+        rows.append(("generated service, whole request", await _cpu_ms(_requester(app, bodies), requests)))
+        real = domain.generate_sequence_number
+
+        async def no_database(ctx, *, body):
+            return {"sequenceNumber": 1, "comment": body.comment}
+
+        domain.generate_sequence_number = no_database  # routes look the function up per request
+        try:
+            rows.append(("same, domain without the database", await _cpu_ms(_requester(app, bodies), requests)))
+        finally:
+            domain.generate_sequence_number = real
+        rows.extend(await _database_layers(app.state.db, url, requests))
+    return rows
+
+
+async def _database_layers(db, url: str, requests: int) -> list[tuple[str, float]]:
+    """A lookup and a commit through the service's async sessions, with and without pre-ping, and on psycopg."""
+    import psycopg
+    from sqlalchemy import text
+    from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
+
+    lookup = text(FIND.replace("%s", ":t", 1).replace("%s", ":e", 1))
+
+    def through(sessions) -> Callable[[int], Awaitable[None]]:
+        async def step(i: int) -> None:
+            async with sessions() as session:
+                (await session.execute(lookup, {"t": "script", "e": i})).scalar()
+                await session.commit()
+
+        return step
+
+    rows = [("SQLAlchemy AsyncSession, pre-ping", await _cpu_ms(through(db.async_sessions), requests))]
+    engine = create_async_engine(db.async_sessions.kw["bind"].url, pool_pre_ping=False, pool_size=15)
+    try:
+        sessions = async_sessionmaker(engine, expire_on_commit=False)
+        rows.append(("SQLAlchemy AsyncSession, no pre-ping", await _cpu_ms(through(sessions), requests)))
+    finally:
+        await engine.dispose()
+    dsn = url.replace("postgresql+psycopg://", "postgresql://")
+    async with await psycopg.AsyncConnection.connect(dsn) as connection:
+
+        async def raw(i: int) -> None:
+            await (await connection.execute(FIND, ("script", i))).fetchone()
+            await connection.commit()
+
+        rows.append(("psycopg AsyncConnection alone", await _cpu_ms(raw, requests)))
+    return rows
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--requests", type=int, default=3000)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as folder:
+        Path(folder).chmod(0o755)  # the throwaway cluster runs as the postgres user, who must reach its folder
+        server, pg = _postgres(Path(folder))
+        try:
+            from generator import generate
+
+            generate(ROOT / "specs" / "central-sequence", Path(folder) / "out", project_root=ROOT)
+            tree = Path(folder) / "out" / "central-sequence"
+            rows = asyncio.run(_layers(_database(server), tree, args.requests))
+        finally:
+            _stop_postgres(pg)
+    print(f"POST /sequence layers, {args.requests} requests one at a time, CPU of this process, PostgreSQL")
+    for name, ms in rows:
+        print(f"{name:40}{ms:>8.3f} ms")
+
+
+if __name__ == "__main__":
+    main()
