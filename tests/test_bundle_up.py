@@ -216,7 +216,14 @@ def test_the_images_run_the_installed_package_read_only_as_a_regular_user(stack:
 
 
 def test_memory_stays_under_the_limit(stack: Stack):
-    """Under 8 concurrent clients (400 requests) every service stays well below its mem_limit; prints the figures."""
+    """Under 8 concurrent clients (400 requests) every service's own memory stays well below its mem_limit.
+
+    A service is judged by its anonymous memory (the cgroup's memory.stat), which the kernel cannot take
+    back; `docker stats` also counts the page cache of the files it maps and read, which the kernel reclaims
+    before the limit bites (Documentation/admin-guide/cgroup-v1/memory.rst, 5.2: `rss` against `cache`). By
+    that figure the same service measured 72 to 92 MiB of 112 across runs of this test. Prints both figures;
+    no container may have been killed for memory.
+    """
     load = (
         "import sys, urllib.request, concurrent.futures as f\n"
         "def get(_):\n"
@@ -226,17 +233,30 @@ def test_memory_stays_under_the_limit(stack: Stack):
         "list(f.ThreadPoolExecutor(8).map(get, range(400)))\n"
     )
     kong = yaml.safe_load((ROOT / "kong" / "kong.yml").read_text())
+    apps = []
     for kong_service in kong["services"]:
         container = kong_service["url"].split("//")[1].split(":")[0]
         path = _concrete(kong_service["routes"][0]["paths"][0])
         stack.compose("exec", "-T", container, "python", "-c", load, path, KEY)
+        apps.append(container)
     names = {f"{PROJECT}-{s}-1": s for s in stack.doc["services"]}
     done = stack.engine.docker("stats", "--no-stream", "--format", "{{.Name}} {{.MemUsage}}", *names)
     for line in done.stdout.splitlines():
         name, usage = line.split(" ", 1)
         used, limit = (_mib(part) for part in usage.split(" / "))
-        print(f"{names[name]:24s} {used:6.1f} MiB of {limit:.0f} MiB")
-        assert used < limit * 0.8, f"{names[name]}: {usage}"
+        service = names[name]
+        own = _anonymous_mib(stack, service) if service in apps else used
+        print(f"{service:24s} {own:6.1f} MiB its own, {used:6.1f} MiB with page cache, of {limit:.0f} MiB")
+        assert own < limit * 0.8, f"{service}: {own:.1f} MiB of anonymous memory, limit {limit:.0f} MiB"
+    killed = stack.engine.docker("inspect", "--format", "{{.Name}} {{.State.OOMKilled}}", *names).stdout
+    assert " true" not in killed, killed
+
+
+def _anonymous_mib(stack: Stack, service: str) -> float:
+    """The service container's anonymous memory: `total_rss` under cgroup v1, `anon` under v2."""
+    read = "cat /sys/fs/cgroup/memory/memory.stat 2>/dev/null || cat /sys/fs/cgroup/memory.stat"
+    stat = dict(line.split() for line in stack.compose("exec", "-T", service, "sh", "-c", read).stdout.splitlines())
+    return int(stat["total_rss"] if "total_rss" in stat else stat["anon"]) / 2**20
 
 
 def _mib(text: str) -> float:
