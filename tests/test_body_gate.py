@@ -26,7 +26,13 @@ NODE = {  # recursive: a tree of named nodes
 }
 ODD = {  # properties named like keywords are data, not keywords
     "type": "object",
-    "properties": {"$ref": {"type": "integer"}, "id": {"type": "string"}, "$id": {"type": "boolean"}},
+    "properties": {
+        "$ref": {"type": "integer"},
+        "id": {"type": "string"},
+        "$id": {"type": "boolean"},
+        "default": {"$ref": "#/components/schemas/Label"},
+        "example": {"$ref": "#/components/schemas/Label"},
+    },
     "example": {"$ref": "#/nowhere", "id": "x"},
 }
 WRAPPER = {
@@ -56,6 +62,9 @@ BODIES = [
     {"label": "abc", "tree": {"name": "root", "children": [{"name": 3}]}},
     {"label": "abc", "tree": {"name": "r"}, "odd": {"$ref": 1, "id": "x", "$id": True}},
     {"label": "abc", "tree": {"name": "r"}, "odd": {"$ref": "one"}},
+    {"label": "abc", "tree": {"name": "r"}, "odd": {"default": "abc", "example": "abc"}},
+    {"label": "abc", "tree": {"name": "r"}, "odd": {"default": "ABC"}},
+    {"label": "abc", "tree": {"name": "r"}, "odd": {"example": "ABC"}},
     {"label": "abc", "tree": {"name": "r"}, "maybe": None},
     {"label": "abc", "tree": {"name": "r"}, "maybe": 5},
     {"tree": {"name": "r"}},
@@ -101,8 +110,10 @@ def test_inlined_refs_judge_bodies_as_the_registry_does(tmp_path: Path, version:
     assert verdicts == [_verdict(reference, body) for body in BODIES]
     assert verdicts[0] is None and verdicts[3] is not None and verdicts[4] is not None  # deep in the recursion
     assert verdicts[1] is not None and verdicts[2] is not None
-    assert verdicts[5] is None and verdicts[6] is not None and verdicts[8] is not None
-    assert (verdicts[7] is None) is (version == "3.0.3")  # `nullable` is OpenAPI 3.0's; 3.1 says type: [.., null]
+    assert verdicts[5] is None and verdicts[6] is not None
+    assert verdicts[7] is None and verdicts[8] is not None and verdicts[9] is not None  # properties named like keywords
+    assert verdicts[11] is not None
+    assert (verdicts[10] is None) is (version == "3.0.3")  # `nullable` is OpenAPI 3.0's; 3.1 says type: [.., null]
 
 
 def test_a_spec_that_rebases_refs_keeps_them_for_the_registry(tmp_path: Path):

@@ -1,3 +1,3 @@
-# Vendored from the FountainAI deploy project (generator/runtime/__init__.py), runtime 7ca23d8e6f50.
+# Vendored from the FountainAI deploy project (generator/runtime/__init__.py), runtime b7cd422f2a36.
 # Do not edit it here: `fountain generate` overwrites it. Change it in the project and regenerate.
 """Runtime support shared by every generated service; copied verbatim into each service tree."""

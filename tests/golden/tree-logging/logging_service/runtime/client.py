@@ -1,4 +1,4 @@
-# Vendored from the FountainAI deploy project (generator/runtime/client.py), runtime 7ca23d8e6f50.
+# Vendored from the FountainAI deploy project (generator/runtime/client.py), runtime b7cd422f2a36.
 # Do not edit it here: `fountain generate` overwrites it. Change it in the project and regenerate.
 """Calls to the other services: explicit timeouts, bounded retries, the caller's correlation id passed on.
 

@@ -1,4 +1,4 @@
-# Vendored from the FountainAI deploy project (generator/runtime/crud.py), runtime 7ca23d8e6f50.
+# Vendored from the FountainAI deploy project (generator/runtime/crud.py), runtime b7cd422f2a36.
 # Do not edit it here: `fountain generate` overwrites it. Change it in the project and regenerate.
 """Collection and item operations over one typed resource table: list, create, get, patch, put, delete.
 

@@ -1,4 +1,4 @@
-# Vendored from the FountainAI deploy project (generator/runtime/db.py), runtime 7ca23d8e6f50.
+# Vendored from the FountainAI deploy project (generator/runtime/db.py), runtime b7cd422f2a36.
 # Do not edit it here: `fountain generate` overwrites it. Change it in the project and regenerate.
 """Database engine, one transaction per request, and Alembic migrations run at start-up."""
 

@@ -1,4 +1,4 @@
-# Vendored from the FountainAI deploy project (generator/runtime/gate.py), runtime 7ca23d8e6f50.
+# Vendored from the FountainAI deploy project (generator/runtime/gate.py), runtime b7cd422f2a36.
 # Do not edit it here: `fountain generate` overwrites it. Change it in the project and regenerate.
 """Request bodies checked against the spec's own JSON schema, before pydantic sees them.
 
@@ -71,24 +71,35 @@ def body_gate(spec_file: Path, schema_pointer: str, required: bool) -> Callable[
 _REBASING = {"$id", "id", "$anchor", "$dynamicRef", "$dynamicAnchor", "$recursiveRef"}
 # Keywords whose values are data, not schemas: a "$ref" inside one is text, never followed.
 _DATA = {"example", "examples", "enum", "const", "default"}
+# Keywords whose values map names to schemas: a property named "default" or "$ref" is a name, not a keyword.
+_NAMED = {"properties", "patternProperties", "$defs", "definitions", "dependentSchemas"}
 
 
-def _rebases(node: Any) -> bool:
+def _rebases(node: Any, names: bool = False) -> bool:
     """Whether a schema keyword in the document changes what a $ref means (a property of that name does not)."""
-    if isinstance(node, dict):
-        return any((k in _REBASING and isinstance(v, str)) or (k not in _DATA and _rebases(v)) for k, v in node.items())
-    return isinstance(node, list) and any(_rebases(v) for v in node)
+    if isinstance(node, list):
+        return any(_rebases(v) for v in node)
+    if not isinstance(node, dict):
+        return False
+    if names:
+        return any(_rebases(v) for v in node.values())
+    return any(
+        (k in _REBASING and isinstance(v, str)) or (k not in _DATA and _rebases(v, k in _NAMED))
+        for k, v in node.items()
+    )
 
 
-def _inline(node: Any, resolver: Any, trail: tuple[str, ...]) -> Any:
+def _inline(node: Any, resolver: Any, trail: tuple[str, ...], names: bool = False) -> Any:
     """The schema with the spec's local $refs replaced by their targets; a recursive one stays a $ref."""
     if isinstance(node, list):
         return [_inline(item, resolver, trail) for item in node]
     if not isinstance(node, dict):
         return node
+    if names:
+        return {name: _inline(schema, resolver, trail) for name, schema in node.items()}
     ref = node.get("$ref")
     if not (isinstance(ref, str) and ref.startswith("#")):
-        return {k: v if k in _DATA else _inline(v, resolver, trail) for k, v in node.items()}
+        return {k: v if k in _DATA else _inline(v, resolver, trail, k in _NAMED) for k, v in node.items()}
     rest = _inline({k: v for k, v in node.items() if k != "$ref"}, resolver, trail)
     if ref in trail:
         return {**rest, "$ref": f"{_BASE}{ref}"}  # recursive: the registry follows it as deep as a body goes

@@ -1,4 +1,4 @@
-# Vendored from the FountainAI deploy project (generator/runtime/hooks.py), runtime 7ca23d8e6f50.
+# Vendored from the FountainAI deploy project (generator/runtime/hooks.py), runtime b7cd422f2a36.
 # Do not edit it here: `fountain generate` overwrites it. Change it in the project and regenerate.
 """Calls from generated routes into the service's hand-written domain module (handlers/domain.py).
 
