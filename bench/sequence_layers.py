@@ -33,8 +33,6 @@ sys.path.insert(0, str(ROOT))
 from bench.data_layer import _database, _postgres, _stop_postgres  # noqa: E402
 from bench.sequence import KEY, TYPES  # noqa: E402
 
-FIND = "SELECT sequence_number FROM domain_sequences WHERE element_type = %s AND element_id = %s"
-
 
 async def _cpu_ms(step: Callable[[int], Awaitable[None]], requests: int) -> float:
     """CPU milliseconds of this process per call of step, after a warm-up."""
@@ -47,7 +45,11 @@ async def _cpu_ms(step: Callable[[int], Awaitable[None]], requests: int) -> floa
 
 
 def _requester(app, bodies: list[bytes]) -> Callable[[int], Awaitable[None]]:
-    """One POST /v2/sequence through the ASGI app, checked for its 201."""
+    """One POST /v2/sequence through the ASGI app, checked for its 201.
+
+    The ASGI call is made here, not through httpx's ASGITransport: its client would spend this process's CPU
+    too, and this process's CPU is what is measured.
+    """
 
     async def post(i: int) -> None:
         body = bodies[i % len(bodies)]
@@ -108,17 +110,14 @@ async def _layers(url: str, tree: Path, requests: int) -> list[tuple[str, float]
             rows.append(("same, domain without the database", await _cpu_ms(_requester(app, bodies), requests)))
         finally:
             domain.generate_sequence_number = real
-        rows.extend(await _database_layers(app.state.db, url, requests))
+        rows.extend(await _database_layers(app.state.db, domain._FIND, url, requests))
     return rows
 
 
-async def _database_layers(db, url: str, requests: int) -> list[tuple[str, float]]:
-    """A lookup and a commit through the service's async sessions, with and without pre-ping, and on psycopg."""
+async def _database_layers(db, lookup, url: str, requests: int) -> list[tuple[str, float]]:
+    """The domain module's lookup and a commit through the service's async sessions, without pre-ping, on psycopg."""
     import psycopg
-    from sqlalchemy import text
     from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
-
-    lookup = text(FIND.replace("%s", ":t", 1).replace("%s", ":e", 1))
 
     def through(sessions) -> Callable[[int], Awaitable[None]]:
         async def step(i: int) -> None:
@@ -136,10 +135,11 @@ async def _database_layers(db, url: str, requests: int) -> list[tuple[str, float
     finally:
         await engine.dispose()
     dsn = url.replace("postgresql+psycopg://", "postgresql://")
+    statement = str(lookup.compile(dialect=engine.dialect))  # the same SQL in psycopg's %(name)s style
     async with await psycopg.AsyncConnection.connect(dsn) as connection:
 
         async def raw(i: int) -> None:
-            await (await connection.execute(FIND, ("script", i))).fetchone()
+            await (await connection.execute(statement, {"t": "script", "e": i})).fetchone()
             await connection.commit()
 
         rows.append(("psycopg AsyncConnection alone", await _cpu_ms(raw, requests)))
