@@ -1,7 +1,8 @@
 """Benchmark: POST /sequence with 32 clients on PostgreSQL, beside its ceiling and the guide's sample, same run.
 
 1. The generated Central Sequence Service (services/central-sequence/domain.py), one uvicorn worker.
-2. The ceiling: 32 threads, each with its own psycopg connection, running the same SQL in a loop (no HTTP).
+2. The ceiling: 32 threads, each with its own psycopg connection, running the same SQL in a loop (no HTTP): the
+   lookup on its own, and the four statements that create a number in one transaction, as the service does.
 3. The guide's sample (bench/sequence_guide_app.py: read, add one, write), one uvicorn worker, with the number
    of duplicates it hands out: two answers giving the same element the same number after different requests
    (a lost update), and, for the generated service, any number given to two elements of one type.
@@ -146,7 +147,8 @@ def _ceiling(url: str, work: list[tuple[str, int]], clients: int) -> tuple[float
     latencies: list[float] = []
 
     def run() -> None:
-        with psycopg.connect(dsn) as db:
+        # As the service runs it (runtime/sql.py's read()): the lookup on its own, a transaction only to create.
+        with psycopg.connect(dsn, autocommit=True) as db:
             while True:
                 with lock:
                     job = next(jobs, None)
@@ -156,13 +158,13 @@ def _ceiling(url: str, work: list[tuple[str, int]], clients: int) -> tuple[float
                 start = time.perf_counter()
                 found = db.execute(sequence_sql.FIND, job).fetchone()
                 if found is None:
-                    number = db.execute(sequence_sql.TAKE, (kind,)).fetchone()[0]
-                    again = db.execute(sequence_sql.FIND, job).fetchone()
-                    if again is None:
-                        db.execute(sequence_sql.KEEP, (kind, element, number, "b"))
-                    else:
-                        db.execute(sequence_sql.GIVE_BACK, (kind,))
-                db.commit()
+                    with db.transaction():
+                        number = db.execute(sequence_sql.TAKE, (kind,)).fetchone()[0]
+                        again = db.execute(sequence_sql.FIND, job).fetchone()
+                        if again is None:
+                            db.execute(sequence_sql.KEEP, (kind, element, number, "b"))
+                        else:
+                            db.execute(sequence_sql.GIVE_BACK, (kind,))
                 latencies.append(time.perf_counter() - start)
 
     threads = [threading.Thread(target=run) for _ in range(clients)]

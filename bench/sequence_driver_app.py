@@ -36,7 +36,8 @@ def create_app() -> FastAPI:
             for statement in TABLES:
                 await setup.execute(statement)
         for _ in range(POOL_SIZE):
-            pool.put_nowait(await psycopg.AsyncConnection.connect(dsn))
+            # autocommit: the lookup runs on its own and creating takes an explicit transaction, as in the service.
+            pool.put_nowait(await psycopg.AsyncConnection.connect(dsn, autocommit=True))
         yield
         while not pool.empty():
             await pool.get_nowait().close()
@@ -54,17 +55,14 @@ def create_app() -> FastAPI:
             key = (body.elementType, body.elementId)
             found = await (await db.execute(FIND, key)).fetchone()
             if found is None:
-                number = (await (await db.execute(TAKE, (body.elementType,))).fetchone())[0]
-                found = await (await db.execute(FIND, key)).fetchone()
-                if found is None:
-                    await db.execute(KEEP, (*key, number, body.comment))
-                    found = (number,)
-                else:
-                    await db.execute(GIVE_BACK, (body.elementType,))
-            await db.commit()
-        except BaseException:
-            await db.rollback()
-            raise
+                async with db.transaction():
+                    number = (await (await db.execute(TAKE, (body.elementType,))).fetchone())[0]
+                    found = await (await db.execute(FIND, key)).fetchone()
+                    if found is None:
+                        await db.execute(KEEP, (*key, number, body.comment))
+                        found = (number,)
+                    else:
+                        await db.execute(GIVE_BACK, (body.elementType,))
         finally:
             pool.put_nowait(db)
         return {"sequenceNumber": found[0], "comment": body.comment}

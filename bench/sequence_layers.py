@@ -5,10 +5,11 @@ this process alone (PostgreSQL's own work is its processes'), so the layers can 
 1. the generated Central Sequence Service, the whole request through its ASGI app (no uvicorn, no client);
 2. the same app with its domain function answering without the database: FastAPI, the API-key check and
    the spec's body check;
-3. one lookup and its commit through SQLAlchemy's AsyncSession from the engine the service makes (its
-   pool pings each connection it hands out);
-4. the same without the pre-ping;
-5. the same lookup and commit on one psycopg AsyncConnection: the driver alone.
+3. the domain module's lookup through the service's runtime/sql.py Transaction, with read(): on its own, as the
+   service runs it for an element that already has its number;
+4. the same lookup inside a transaction (execute(), then the commit);
+5. the same through SQLAlchemy's AsyncSession with a pre-pinging pool, what the service used before the Transaction;
+6. the lookup and a commit on one psycopg AsyncConnection, and 7. the lookup alone on it: the driver.
 Run: .venv/bin/python bench/sequence_layers.py [--requests 3000]
 PostgreSQL: FOUNTAIN_BENCH_POSTGRES_URL, else a throwaway cluster (scripts/pg-throwaway) for the run.
 """
@@ -115,34 +116,53 @@ async def _layers(url: str, tree: Path, requests: int) -> list[tuple[str, float]
 
 
 async def _database_layers(db, lookup, url: str, requests: int) -> list[tuple[str, float]]:
-    """The domain module's lookup and a commit through the service's async sessions, without pre-ping, on psycopg."""
+    """The domain module's lookup: the service's Transaction, SQLAlchemy's AsyncSession, psycopg alone."""
     import psycopg
     from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
 
-    def through(sessions) -> Callable[[int], Awaitable[None]]:
+    def through_transaction(method: str) -> Callable[[int], Awaitable[None]]:
         async def step(i: int) -> None:
+            transaction = db.transaction()
+            try:
+                (await getattr(transaction, method)(lookup, {"t": "script", "e": i})).scalar()
+            except BaseException:
+                await transaction.end(commit=False)
+                raise
+            await transaction.end(commit=True)
+
+        return step
+
+    rows = [
+        ("Transaction, read(): the lookup alone", await _cpu_ms(through_transaction("read"), requests)),
+        ("Transaction, execute() and commit", await _cpu_ms(through_transaction("execute"), requests)),
+    ]
+    engine = create_async_engine(db.async_engine.url, pool_pre_ping=True, pool_size=15)
+    try:
+        sessions = async_sessionmaker(engine, expire_on_commit=False)
+
+        async def through_session(i: int) -> None:
             async with sessions() as session:
                 (await session.execute(lookup, {"t": "script", "e": i})).scalar()
                 await session.commit()
 
-        return step
-
-    rows = [("SQLAlchemy AsyncSession, pre-ping", await _cpu_ms(through(db.async_sessions), requests))]
-    engine = create_async_engine(db.async_sessions.kw["bind"].url, pool_pre_ping=False, pool_size=15)
-    try:
-        sessions = async_sessionmaker(engine, expire_on_commit=False)
-        rows.append(("SQLAlchemy AsyncSession, no pre-ping", await _cpu_ms(through(sessions), requests)))
+        rows.append(("AsyncSession and commit, pre-ping", await _cpu_ms(through_session, requests)))
     finally:
         await engine.dispose()
     dsn = url.replace("postgresql+psycopg://", "postgresql://")
     statement = str(lookup.compile(dialect=engine.dialect))  # the same SQL in psycopg's %(name)s style
     async with await psycopg.AsyncConnection.connect(dsn) as connection:
 
-        async def raw(i: int) -> None:
+        async def in_transaction(i: int) -> None:
             await (await connection.execute(statement, {"t": "script", "e": i})).fetchone()
             await connection.commit()
 
-        rows.append(("psycopg AsyncConnection alone", await _cpu_ms(raw, requests)))
+        rows.append(("psycopg alone, lookup and commit", await _cpu_ms(in_transaction, requests)))
+        await connection.set_autocommit(True)
+
+        async def alone(i: int) -> None:
+            await (await connection.execute(statement, {"t": "script", "e": i})).fetchone()
+
+        rows.append(("psycopg alone, the lookup alone", await _cpu_ms(alone, requests)))
     return rows
 
 

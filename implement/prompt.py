@@ -27,7 +27,8 @@ Rules of this project:
 - Keep the function's name and parameters exactly as given; `ctx` first, the others keyword-only.
 - ctx.session is the request's SQLAlchemy Session, already inside a transaction: never commit or roll back;
   the route commits when the function returns, and an exception leaves nothing written. Write a plain `def`;
-  where the stub is `async def`, keep it async: ctx.session is then an AsyncSession (await each execute).
+  where the stub is `async def`, keep it async: ctx.session then runs text() statements on the driver:
+  `(await ctx.session.execute(statement, params)).scalar()` (also scalar_one(), scalars(), first(), all()).
 - ctx.settings holds the service's settings; ctx.version is the spec version serving the request ("v1", "v2"):
   where versions differ, adapt inside the function instead of writing a second copy.
 - Return the success model (or a dict of the same shape). Raise runtime.errors.Invalid("message") for the

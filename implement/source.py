@@ -115,7 +115,7 @@ def splice(source: str, func: str, answer: Answer, own_helpers: frozenset[str] =
         raise SpliceError(f"the code must define the function {func} exactly once")
     if isinstance(stub, ast.AsyncFunctionDef) and not isinstance(new[0], ast.AsyncFunctionDef):
         # A person who wrote the stub async asked for it on the event loop (runtime/db.py's `commits`).
-        raise SpliceError(f"{func} must stay an `async def`, as its stub is (ctx.session is an AsyncSession)")
+        raise SpliceError(f"{func} must stay an `async def`, as its stub is (ctx.session is then awaited)")
     if _params(new[0]) != _params(stub):
         raise SpliceError(f"{func} must keep the parameters of its signature: {ast.unparse(stub.args)}")
     import_lines = [line.strip() for line in answer.imports if line.strip()]

@@ -197,12 +197,12 @@ def test_async_domain_function_runs_in_the_request_transaction(project: Path, tm
 
 
 @pytest.mark.parametrize("url", ["sqlite://", "sqlite:///:memory:"])
-def test_async_sessions_name_the_setting_they_cannot_serve(url: str):
+def test_the_async_pool_names_the_setting_it_cannot_serve(url: str):
     from generator.runtime.db import Database
 
     # An in-memory SQLite database is one per connection: an async engine beside it would see no tables.
     with pytest.raises(RuntimeError, match="^DATABASE_URL: an async domain function needs"):
-        _ = Database(url).async_sessions
+        _ = Database(url).async_engine
 
 
 def test_an_async_crud_hook_is_refused_naming_it():

@@ -5,7 +5,7 @@ A CRUD operation runs the generated query unless the domain module defines a hoo
 `update` (PATCH and PUT) and `delete` (`before_delete_<table>(ctx, item_id)`, `after_delete_<table>(ctx, item_id)`).
 Any other operation is one function of the domain module named after its operationId; a missing function,
 or one that raises NotImplementedError, answers 501 naming the module. That function may be an `async def`:
-it then runs on the event loop with an AsyncSession (runtime/db.py's `commits`).
+it then runs on the event loop with ctx.session a runtime/sql.py Transaction (runtime/db.py's `commits`).
 """
 
 from __future__ import annotations

@@ -19,7 +19,9 @@ elements to negative numbers and back (so swaps never collide mid-statement), an
 to the largest number assigned. Versions: one upsert on the element's head row, `last_version + 1`.
 
 The functions are `async def`: every request of this service is a few short statements, so they run on the
-event loop with an AsyncSession, with no worker thread on PostgreSQL (bench/sequence.py measures what that buys).
+event loop, each statement straight on the driver (runtime/sql.py's Transaction), with no worker thread on
+PostgreSQL. The first lookup is a read(): an element that already has its number costs one round trip, with
+no BEGIN and COMMIT around it; the lookup under the lock is inside the transaction (bench/sequence.py measures both).
 """
 
 from __future__ import annotations
@@ -102,7 +104,7 @@ async def generate_sequence_number(
     """generateSequenceNumber: POST /sequence: the element's number, a new one only the first time."""
     kind, element = _kind(body.elementType), _element(body.elementId)
     session = ctx.session
-    found = (await session.execute(_FIND, {"t": kind, "e": element})).scalar()
+    found = (await session.read(_FIND, {"t": kind, "e": element})).scalar()
     if found is None:
         number = (await session.execute(_TAKE, {"t": kind})).scalar_one()
         found = (await session.execute(_FIND, {"t": kind, "e": element})).scalar()

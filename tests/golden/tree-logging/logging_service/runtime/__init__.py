@@ -1,3 +1,3 @@
-# Vendored from the FountainAI deploy project (generator/runtime/__init__.py), runtime b7cd422f2a36.
+# Vendored from the FountainAI deploy project (generator/runtime/__init__.py), runtime 943ca9d43e2d.
 # Do not edit it here: `fountain generate` overwrites it. Change it in the project and regenerate.
 """Runtime support shared by every generated service; copied verbatim into each service tree."""

@@ -1,4 +1,4 @@
-# Vendored from the FountainAI deploy project (generator/runtime/context.py), runtime b7cd422f2a36.
+# Vendored from the FountainAI deploy project (generator/runtime/context.py), runtime 943ca9d43e2d.
 # Do not edit it here: `fountain generate` overwrites it. Change it in the project and regenerate.
 """What the hand-written domain module receives: the request's database session, settings, version and clients."""
 
@@ -13,7 +13,8 @@ from fastapi import Depends, Request
 _VERSION = re.compile(r"^v\d+$")
 
 
-# Session in a plain domain function, AsyncSession in an `async def` one; a bare `Context` leaves it to the code.
+# Session in a plain domain function, runtime/sql.py's Transaction in an `async def` one;
+# a bare `Context` leaves it to the code.
 S = TypeVar("S")
 
 
@@ -30,7 +31,8 @@ class Context(Generic[S]):
 # async: building the context waits on nothing (a plain function would run in a worker thread). The session
 # comes from runtime/db.py's `commits`, which opens it where the route runs and ends it there.
 async def get_context(request: Request) -> Context[Any]:
-    version = next((part for part in request.url.path.split("/") if _VERSION.match(part)), "")
+    # scope["path"], not request.url: building the URL object costs more than the rest of this function.
+    version = next((part for part in request.scope["path"].split("/") if _VERSION.match(part)), "")
     factory = getattr(request.app.state, "clients", None)
     clients = factory(request) if factory is not None else None
     return Context(session=None, settings=request.app.state.settings, request=request, version=version, clients=clients)

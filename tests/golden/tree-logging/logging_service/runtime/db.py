@@ -1,4 +1,4 @@
-# Vendored from the FountainAI deploy project (generator/runtime/db.py), runtime b7cd422f2a36.
+# Vendored from the FountainAI deploy project (generator/runtime/db.py), runtime 943ca9d43e2d.
 # Do not edit it here: `fountain generate` overwrites it. Change it in the project and regenerate.
 """Database engine, one transaction per request, and Alembic migrations run at start-up."""
 
@@ -21,8 +21,10 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import create_engine, event, make_url, text
 from sqlalchemy.orm import sessionmaker
 
+from .sql import Transaction
+
 if TYPE_CHECKING:
-    from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+    from sqlalchemy.ext.asyncio import AsyncEngine
 
 _log = logging.getLogger(__name__)
 
@@ -54,10 +56,10 @@ class Database:
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
 
     @functools.cached_property
-    def async_sessions(self) -> async_sessionmaker[AsyncSession]:
-        """Sessions for `async def` domain functions: created on first use, so a service without any opens no pool."""
+    def async_engine(self) -> AsyncEngine:
+        """The pool of `async def` domain functions: made on first use, so a service without any opens none."""
         # Imported here: a service without async functions does not load the asyncio extension (memory limit).
-        from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
+        from sqlalchemy.ext.asyncio import create_async_engine
 
         parsed = make_url(self.url)
         driver = _ASYNC_DRIVERS.get(parsed.drivername)
@@ -66,10 +68,18 @@ class Database:
             raise RuntimeError(
                 f"DATABASE_URL: an async domain function needs SQLite on a file or PostgreSQL, not {parsed.drivername}"
             )
-        self._async_engine = create_async_engine(parsed.set(drivername=driver), pool_pre_ping=True, **self._options)
+        # No pre-ping and no reset on return: runtime/sql.py's Transaction always ends its transaction itself and
+        # replaces a connection its first statement finds dead, which spares every request two round trips.
+        self._async_engine = create_async_engine(
+            parsed.set(drivername=driver), pool_pre_ping=False, pool_reset_on_return=None, **self._options
+        )
         if _is_sqlite_file(self.url):
             event.listen(self._async_engine.sync_engine, "connect", _write_ahead_log)
-        return async_sessionmaker(self._async_engine, expire_on_commit=False)
+        return self._async_engine
+
+    def transaction(self) -> Transaction:
+        """A new transaction for an `async def` domain function: it takes a connection at its first statement."""
+        return Transaction(self.async_engine)
 
     def migrate(self, migrations: Path) -> None:
         """Bring the schema to the newest Alembic revision; leave a schema a newer release migrated as it is."""
@@ -92,8 +102,11 @@ class Database:
 
     async def ping_async(self) -> None:
         """One statement through the async pool (opening it): a DATABASE_URL it cannot serve fails here."""
-        async with self.async_sessions() as session:
-            await session.execute(text("SELECT 1"))
+        transaction = self.transaction()
+        try:
+            await transaction.execute(text("SELECT 1"))
+        finally:
+            await transaction.end(commit=False)
 
     async def dispose(self) -> None:
         self.engine.dispose()
@@ -115,9 +128,9 @@ def commits(domain: ModuleType, func: str) -> Callable[[Callable[..., Any]], Cal
     """Run the route in one transaction and commit it as soon as the route returns; any error rolls it back.
 
     The route is what FastAPI awaits. When the domain module's `func` is an `async def`, the route runs on the
-    event loop with ctx.session an AsyncSession: on PostgreSQL no worker thread at all (bench/sequence.py
-    measured the thread hops among the largest costs of a request); aiosqlite still runs each SQLite
-    connection in a thread of its own. ctx.clients stay synchronous, so an async function that calls another
+    event loop with ctx.session a runtime/sql.py Transaction: on PostgreSQL no worker thread at all
+    (bench/sequence.py measured the thread hops among the largest costs of a request); aiosqlite still runs
+    each SQLite connection in a thread of its own. ctx.clients stay synchronous, so an async function that calls another
     service would hold up the event loop: such functions stay plain. Otherwise the whole route runs in one
     worker thread with its session opened, committed and closed there, and FastAPI checks and serialises
     what it returns on the event loop. The session is this wrapper's, not a dependency's: a dependency's
@@ -148,16 +161,16 @@ def commits(domain: ModuleType, func: str) -> Callable[[Callable[..., Any]], Cal
             if not is_async():
                 return await anyio.to_thread.run_sync(functools.partial(in_thread, *args, **kwargs))
             ctx = kwargs["ctx"]
-            async with ctx.request.app.state.db.async_sessions() as session:
-                kwargs["ctx"] = dataclasses.replace(ctx, session=session)
-                try:
-                    # The endpoint's body only calls the domain function: what it returns is its coroutine.
-                    result = await endpoint(*args, **kwargs)
-                except BaseException:
-                    await session.rollback()
-                    raise
-                await session.commit()
-                return result
+            transaction = ctx.request.app.state.db.transaction()
+            kwargs["ctx"] = dataclasses.replace(ctx, session=transaction)
+            try:
+                # The endpoint's body only calls the domain function: what it returns is its coroutine.
+                result = await endpoint(*args, **kwargs)
+            except BaseException:
+                await transaction.end(commit=False)
+                raise
+            await transaction.end(commit=True)
+            return result
 
         run.runs_async = is_async  # type: ignore[attr-defined]  # build_app opens the async pool at start-up
         return run

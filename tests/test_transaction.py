@@ -1,0 +1,190 @@
+"""runtime/sql.py's Transaction, what `async def` domain functions run their SQL on, against the real databases."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import psycopg
+import pytest
+from sqlalchemy import Column, Integer, MetaData, Table, Text, bindparam, select, text
+
+from generator.runtime.columns import Document, SafeText
+from generator.runtime.db import Database
+
+from .data_helpers import POSTGRES, database_url
+
+DATABASES = ["sqlite", pytest.param("postgresql", marks=pytest.mark.skipif(not POSTGRES, reason="no PostgreSQL"))]
+
+_NOTES = Table(
+    "notes",
+    MetaData(),
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("body", SafeText()),
+    Column("data", Document()),
+    Column("kind", Text),
+)
+_ADD = text("INSERT INTO notes (id, body, kind) VALUES (:i, :b, :k)").bindparams(bindparam("b", type_=SafeText()))
+_ONE = text("SELECT body FROM notes WHERE id = :i")
+_SOME = text("SELECT id FROM notes WHERE id IN :ids ORDER BY id").bindparams(bindparam("ids", expanding=True))
+_KIND = text("SELECT id FROM notes WHERE kind = :k ORDER BY id")
+_MOVE = text("UPDATE notes SET kind = :k WHERE id = :i")
+_DATA = text("UPDATE notes SET data = :d WHERE id = :i").bindparams(bindparam("d", type_=Document()))
+# A typed select: its columns read back through their types (SafeText's NUL, Document's JSON).
+_TYPED = select(_NOTES.c.body, _NOTES.c.data).where(_NOTES.c.id == bindparam("i"))
+
+
+def _database(kind: str, folder: Path) -> Database:
+    db = Database(database_url(kind, folder))
+    _NOTES.metadata.create_all(db.engine)
+    return db
+
+
+async def _in_one(db: Database, steps, commit: bool = True):
+    """Run steps(transaction) in one transaction and end it as commits() does; what steps returned."""
+    transaction = db.transaction()
+    try:
+        result = await steps(transaction)
+    except BaseException:
+        await transaction.end(commit=False)
+        raise
+    await transaction.end(commit=commit)
+    return result
+
+
+@pytest.mark.parametrize("kind", DATABASES)
+def test_statements_commit_roll_back_and_read_back(kind: str, tmp_path: Path):
+    db = _database(kind, tmp_path)
+
+    async def scenario() -> None:
+        async def write(t):
+            # A list of parameter sets runs the statement once for each; SafeText keeps a NUL on PostgreSQL too.
+            await t.execute(_ADD, [{"i": i, "b": f"note\x00{i}", "k": "draft"} for i in (1, 2, 3)])
+            await t.execute(_MOVE, {"k": "final", "i": 2})
+            return (await t.execute(_KIND, {"k": "draft"})).scalars()
+
+        assert await _in_one(db, write) == [1, 3]
+
+        async def look(t):
+            # read() first (on its own on PostgreSQL), then statements inside the transaction.
+            typed = (await t.read(_TYPED, {"i": 2})).first()
+            await t.execute(_DATA, {"d": {"x": ["a\x00", 1]}, "i": 3})
+            listed = (await t.execute(_SOME, {"ids": [3, 1, 9]})).all()
+            return typed, listed, (await t.execute(_ONE, {"i": 9})).first(), (await t.execute(_TYPED, {"i": 3})).first()
+
+        typed, listed, missing, data = await _in_one(db, look)
+        assert typed == ("note\x002", None) and listed == [(1,), (3,)] and missing is None
+        assert data == ("note\x003", {"x": ["a\x00", 1]})
+
+        async def undone(t):
+            await t.read(_ONE, {"i": 1})
+            await t.execute(_MOVE, {"k": "gone", "i": 1})
+            await t.execute(_DATA, {"d": {"x": [1, "a"]}, "i": 1})
+
+        await _in_one(db, undone, commit=False)
+
+        async def after(t):
+            return (await t.read(_KIND, {"k": "gone"})).scalars(), (await t.execute(_KIND, {"k": "final"})).scalars()
+
+        assert await _in_one(db, after) == ([], [2])
+        await db.dispose()
+
+    asyncio.run(scenario())
+
+
+@pytest.mark.parametrize("kind", DATABASES)
+def test_an_error_inside_rolls_back_what_came_before(kind: str, tmp_path: Path):
+    db = _database(kind, tmp_path)
+
+    async def scenario() -> None:
+        async def fails(t):
+            await t.execute(_ADD, {"i": 1, "b": "x", "k": "k"})
+            await t.execute(_ADD, {"i": 1, "b": "again", "k": "k"})  # the same key: the driver refuses it
+
+        with pytest.raises(Exception, match="(?i)unique|duplicate"):
+            await _in_one(db, fails)
+        assert await _in_one(db, lambda t: _scalars(t, _KIND, {"k": "k"})) == []
+        await db.dispose()
+
+    asyncio.run(scenario())
+
+
+async def _scalars(t, statement, params):
+    return (await t.execute(statement, params)).scalars()
+
+
+def test_read_refuses_a_select_that_locks(tmp_path: Path):
+    db = _database("sqlite", tmp_path)
+
+    async def scenario() -> None:
+        for statement in (text("SELECT id FROM notes FOR UPDATE"), text("select id from notes for  share"), _MOVE):
+            with pytest.raises(ValueError, match="read\\(\\) takes a SELECT"):
+                await _in_one(db, lambda t, s=statement: t.read(s, {"k": "a", "i": 1}))
+        await db.dispose()
+
+    asyncio.run(scenario())
+
+
+@pytest.mark.skipif(not POSTGRES, reason="no PostgreSQL")
+def test_a_connection_the_database_dropped_is_replaced_at_the_first_statement(tmp_path: Path):
+    # The pool does not ping (a round trip every request): the first statement finds a dead connection instead.
+    db = _database("postgresql", tmp_path)
+    admin = db.url.replace("postgresql+psycopg://", "postgresql://")
+
+    def drop_the_pool() -> int:
+        with psycopg.connect(admin, autocommit=True) as connection:
+            rows = connection.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            ).fetchall()
+        return len(rows)
+
+    async def scenario() -> None:
+        await _in_one(db, lambda t: t.execute(_ADD, {"i": 1, "b": "kept", "k": "k"}))
+        for first in ("read", "execute"):
+            assert drop_the_pool() >= 1  # the pooled connection (and any other) is gone
+            await asyncio.sleep(0.2)
+            body = await _in_one(db, lambda t, f=first: getattr(t, f)(_ONE, {"i": 1}))
+            assert body.scalar_one() == "kept"
+
+        # A connection lost after the first statement is not replayed: that transaction's work is gone.
+        async def interrupted(t):
+            await t.execute(_MOVE, {"k": "lost", "i": 1})
+            drop_the_pool()
+            await asyncio.sleep(0.2)
+            await t.execute(_MOVE, {"k": "later", "i": 1})
+
+        with pytest.raises(psycopg.OperationalError):
+            await _in_one(db, interrupted)
+        assert await _in_one(db, lambda t: _scalars(t, _KIND, {"k": "k"})) == [1]
+        await db.dispose()
+
+    asyncio.run(scenario())
+
+
+@pytest.mark.skipif(not POSTGRES, reason="no PostgreSQL")
+def test_a_first_read_runs_before_the_transaction_begins(tmp_path: Path):
+    # What read() spares a request that only reads: BEGIN and COMMIT (bench/sequence_layers.py has the figure).
+    db = _database("postgresql", tmp_path)
+    admin = db.url.replace("postgresql+psycopg://", "postgresql://")
+
+    def state_of(statement: str) -> str:
+        """What PostgreSQL says the connection whose last statement began with `statement` is doing."""
+        with psycopg.connect(admin) as connection:
+            found = connection.execute(
+                "SELECT state FROM pg_stat_activity WHERE datname = current_database() AND query LIKE %s",
+                (statement + "%",),
+            ).fetchone()
+        return found[0]
+
+    async def scenario() -> None:
+        transaction = db.transaction()
+        await transaction.read(_ONE, {"i": 1})
+        first = state_of("SELECT body FROM notes WHERE id")
+        await transaction.execute(_KIND, {"k": "x"})
+        second = state_of("SELECT id FROM notes WHERE kind")
+        await transaction.end(commit=True)
+        assert (first, second) == ("idle", "idle in transaction")
+        await db.dispose()
+
+    asyncio.run(scenario())
