@@ -9,7 +9,7 @@ import psycopg
 import pytest
 from sqlalchemy import Column, Integer, MetaData, Table, Text, bindparam, select, text
 
-from generator.runtime.columns import Document, SafeText
+from generator.runtime.columns import Document, Instant, SafeText, WholeNumber
 from generator.runtime.db import Database
 
 from .data_helpers import POSTGRES, database_url
@@ -23,6 +23,8 @@ _NOTES = Table(
     Column("body", SafeText()),
     Column("data", Document()),
     Column("kind", Text),
+    Column("count", WholeNumber()),
+    Column("at", Instant()),
 )
 _ADD = text("INSERT INTO notes (id, body, kind) VALUES (:i, :b, :k)").bindparams(bindparam("b", type_=SafeText()))
 _ONE = text("SELECT body FROM notes WHERE id = :i")
@@ -30,8 +32,10 @@ _SOME = text("SELECT id FROM notes WHERE id IN :ids ORDER BY id").bindparams(bin
 _KIND = text("SELECT id FROM notes WHERE kind = :k ORDER BY id")
 _MOVE = text("UPDATE notes SET kind = :k WHERE id = :i")
 _DATA = text("UPDATE notes SET data = :d WHERE id = :i").bindparams(bindparam("d", type_=Document()))
-# A typed select: its columns read back through their types (SafeText's NUL, Document's JSON).
+# A typed select: its columns read back through their types (SafeText's NUL, Document's JSON, a NUMERIC's int).
 _TYPED = select(_NOTES.c.body, _NOTES.c.data).where(_NOTES.c.id == bindparam("i"))
+_STAMP = _NOTES.update().where(_NOTES.c.id == bindparam("i")).values(count=bindparam("n"), at=bindparam("t"))
+_STAMPED = select(_NOTES.c.count, _NOTES.c.at).where(_NOTES.c.id == bindparam("i"))
 
 
 def _database(kind: str, folder: Path) -> Database:
@@ -87,6 +91,13 @@ def test_statements_commit_roll_back_and_read_back(kind: str, tmp_path: Path):
             return (await t.read(_KIND, {"k": "gone"})).scalars(), (await t.execute(_KIND, {"k": "final"})).scalars()
 
         assert await _in_one(db, after) == ([], [2])
+
+        async def stamp(t):
+            # Beyond 64 bits and an instant given with an offset: read back as the generated CRUD gives them.
+            await t.execute(_STAMP, {"i": 2, "n": 2**70, "t": "2026-11-27T18:30:00+01:00"})
+            return (await t.execute(_STAMPED, {"i": 2})).first()
+
+        assert await _in_one(db, stamp) == (2**70, "2026-11-27T17:30:00Z")
         await db.dispose()
 
     asyncio.run(scenario())

@@ -1,4 +1,4 @@
-# Vendored from the FountainAI deploy project (generator/runtime/context.py), runtime 943ca9d43e2d.
+# Vendored from the FountainAI deploy project (generator/runtime/context.py), runtime 70d0be9736d2.
 # Do not edit it here: `fountain generate` overwrites it. Change it in the project and regenerate.
 """What the hand-written domain module receives: the request's database session, settings, version and clients."""
 

@@ -1,4 +1,4 @@
-# Vendored from the FountainAI deploy project (generator/runtime/sql.py), runtime 943ca9d43e2d.
+# Vendored from the FountainAI deploy project (generator/runtime/sql.py), runtime 70d0be9736d2.
 # Do not edit it here: `fountain generate` overwrites it. Change it in the project and regenerate.
 """One transaction for an `async def` domain function: SQLAlchemy statements run straight on the driver connection.
 
@@ -60,7 +60,7 @@ class _Compiled:
     processors: dict[str, Any]  # the bind processor of each typed parameter (SafeText, Document)
     plain: bool  # every parameter is an untyped single value the caller gives: the SQL needs no rewriting
     select: bool  # a SELECT taking no row locks: read() may run it on its own
-    results: tuple[Any, ...] | None  # each result column's processor (a typed select() or RETURNING), if any
+    typed: bool  # its result columns have types (a select() of table columns, RETURNING, text().columns())
 
 
 _LOCKING = re.compile(r"\bFOR\s+(NO\s+KEY\s+UPDATE|UPDATE|KEY\s+SHARE|SHARE)\b", re.IGNORECASE)
@@ -78,11 +78,23 @@ def _compile(statement: ClauseElement, dialect: Any) -> _Compiled:
     plain = not processors and all(bind.required and not bind.expanding and bind.callable is None for bind in binds)
     sql = compiled.string.lstrip()
     select = sql[:6].upper() == "SELECT" and not _LOCKING.search(sql)
-    # Typed columns (a table's SafeText, Document, Instant) read back as SQLAlchemy would give them; text()
-    # without .columns() has none, and its values are the driver's, as they are through a Session.
-    columns = getattr(statement, "exported_columns", ())
-    results = tuple(column.type.dialect_impl(dialect).result_processor(dialect, None) for column in columns)
-    return _Compiled(compiled, processors, plain, select, results if any(results) else None)
+    return _Compiled(compiled, processors, plain, select, bool(getattr(statement, "exported_columns", ())))
+
+
+@functools.lru_cache(maxsize=512)
+def _results(statement: ClauseElement, dialect: Any, type_codes: tuple[Any, ...]) -> tuple[Any, ...] | None:
+    """Each result column's processor, so typed columns read back as through a Session (None: values as they are).
+
+    The driver's type codes are part of the key: some processors depend on them (PostgreSQL's NUMERIC).
+    """
+    columns = list(getattr(statement, "exported_columns", ()))
+    if len(columns) != len(type_codes):
+        return None
+    processors = tuple(
+        column.type.dialect_impl(dialect).result_processor(dialect, code)
+        for column, code in zip(columns, type_codes, strict=True)
+    )
+    return processors if any(processors) else None
 
 
 def _driver_form(statement: ClauseElement, dialect: Any, params: dict[str, Any]) -> tuple[str, Any]:
@@ -182,12 +194,14 @@ class Transaction:
         cursor = await driver.execute(text, parameters)
         try:
             # No description: a statement without rows (psycopg and sqlite3 alike).
-            rows = await cursor.fetchall() if cursor.description is not None else ()
+            description = cursor.description
+            rows = await cursor.fetchall() if description is not None else ()
         finally:
             await cursor.close()
-        results = _compile(statement, self._dialect).results
-        if results and rows:
-            rows = [tuple(v if p is None else p(v) for p, v in zip(results, row, strict=True)) for row in rows]
+        if rows and _compile(statement, self._dialect).typed:
+            results = _results(statement, self._dialect, tuple(column[1] for column in description))
+            if results:
+                rows = [tuple(v if p is None else p(v) for p, v in zip(results, row, strict=True)) for row in rows]
         return Rows(rows)
 
     async def end(self, commit: bool) -> None:
