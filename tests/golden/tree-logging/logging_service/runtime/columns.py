@@ -1,4 +1,4 @@
-# Vendored from the FountainAI deploy project (generator/runtime/columns.py), runtime 70d0be9736d2.
+# Vendored from the FountainAI deploy project (generator/runtime/columns.py), runtime d41552ed6b31.
 # Do not edit it here: `fountain generate` overwrites it. Change it in the project and regenerate.
 """Column types of the resource tables, and the one function that declares a resource's table.
 

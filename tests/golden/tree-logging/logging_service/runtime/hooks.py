@@ -1,4 +1,4 @@
-# Vendored from the FountainAI deploy project (generator/runtime/hooks.py), runtime 70d0be9736d2.
+# Vendored from the FountainAI deploy project (generator/runtime/hooks.py), runtime d41552ed6b31.
 # Do not edit it here: `fountain generate` overwrites it. Change it in the project and regenerate.
 """Calls from generated routes into the service's hand-written domain module (handlers/domain.py).
 
