@@ -8,6 +8,7 @@ from pathlib import Path
 import psycopg
 import pytest
 from sqlalchemy import Column, Integer, MetaData, Table, Text, bindparam, select, text
+from sqlalchemy.exc import MultipleResultsFound, NoResultFound
 
 from generator.runtime.columns import Document, Instant, SafeText, WholeNumber
 from generator.runtime.db import Database
@@ -74,7 +75,12 @@ def test_statements_commit_roll_back_and_read_back(kind: str, tmp_path: Path):
             typed = (await t.read(_TYPED, {"i": 2})).first()
             await t.execute(_DATA, {"d": {"x": ["a\x00", 1]}, "i": 3})
             listed = (await t.execute(_SOME, {"ids": [3, 1, 9]})).all()
-            return typed, listed, (await t.execute(_ONE, {"i": 9})).first(), (await t.execute(_TYPED, {"i": 3})).first()
+            missing = (await t.execute(_ONE, {"i": 9})).one_or_none()
+            with pytest.raises(NoResultFound):
+                (await t.execute(_ONE, {"i": 9})).scalar_one()
+            with pytest.raises(MultipleResultsFound):
+                (await t.execute(_SOME, {"ids": [1, 3]})).one()
+            return typed, listed, missing, (await t.execute(_TYPED, {"i": 3})).one()
 
         typed, listed, missing, data = await _in_one(db, look)
         assert typed == ("note\x002", None) and listed == [(1,), (3,)] and missing is None

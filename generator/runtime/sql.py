@@ -22,7 +22,7 @@ from sqlalchemy.util import greenlet_spawn
 
 
 class Rows:
-    """What a statement returned, read as with SQLAlchemy's Result: scalar(), scalar_one(), scalars(), first(), all()."""
+    """What a statement returned, read as with SQLAlchemy's Result (the methods domain code uses of it)."""
 
     __slots__ = ("_rows",)
 
@@ -41,10 +41,19 @@ class Rows:
     def scalar(self) -> Any:
         return self._rows[0][0] if self._rows else None
 
-    def scalar_one(self) -> Any:
+    def one(self) -> tuple[Any, ...]:
         if len(self._rows) != 1:
             raise (NoResultFound if not self._rows else MultipleResultsFound)(f"{len(self._rows)} rows, one expected")
-        return self._rows[0][0]
+        return self._rows[0]
+
+    def one_or_none(self) -> tuple[Any, ...] | None:
+        return self.one() if self._rows else None
+
+    def scalar_one(self) -> Any:
+        return self.one()[0]
+
+    def scalar_one_or_none(self) -> Any:
+        return self.one()[0] if self._rows else None
 
     def scalars(self) -> list[Any]:
         return [row[0] for row in self._rows]
@@ -157,7 +166,8 @@ class Transaction:
             if not self._dialect.is_disconnect(error, self._pooled.dbapi_connection, None):
                 raise
             # Only here: after the first statement, a lost connection has lost this transaction's work.
-            await greenlet_spawn(self._pooled.invalidate, error)
+            dead, self._pooled = self._pooled, None
+            await greenlet_spawn(dead.invalidate, error)
             self._pooled = await self._engine.raw_connection()
             return await self._run_first(statement, params, alone)
 

@@ -1,4 +1,4 @@
-# Vendored from the FountainAI deploy project (generator/runtime/db.py), runtime d41552ed6b31.
+# Vendored from the FountainAI deploy project (generator/runtime/db.py), runtime c0794b223271.
 # Do not edit it here: `fountain generate` overwrites it. Change it in the project and regenerate.
 """Database engine, one transaction per request, and Alembic migrations run at start-up."""
 
@@ -130,8 +130,8 @@ def commits(domain: ModuleType, func: str) -> Callable[[Callable[..., Any]], Cal
     The route is what FastAPI awaits. When the domain module's `func` is an `async def`, the route runs on the
     event loop with ctx.session a runtime/sql.py Transaction: on PostgreSQL no worker thread at all
     (bench/sequence.py measured the thread hops among the largest costs of a request); aiosqlite still runs
-    each SQLite connection in a thread of its own. ctx.clients stay synchronous, so an async function that calls another
-    service would hold up the event loop: such functions stay plain. Otherwise the whole route runs in one
+    each SQLite connection in a thread of its own. ctx.clients stay synchronous, so an async function that
+    calls another service would hold up the event loop: such functions stay plain. Otherwise the whole route runs in one
     worker thread with its session opened, committed and closed there, and FastAPI checks and serialises
     what it returns on the event loop. The session is this wrapper's, not a dependency's: a dependency's
     teardown comes after FastAPI's other steps, and when every worker waits on a row or SQLite lock this
