@@ -104,6 +104,40 @@ def test_statements_commit_roll_back_and_read_back(kind: str, tmp_path: Path):
             return (await t.execute(_STAMPED, {"i": 2})).first()
 
         assert await _in_one(db, stamp) == (2**70, "2026-11-27T17:30:00Z")
+
+        async def as_sqlalchemy_reads(t):
+            # Values written into the statement go through their column's type as the caller's do (a NUL in
+            # a SafeText literal, a dict for a Document); RETURNING over a list gives a row for each set.
+            moved = await t.execute(_NOTES.update().where(_NOTES.c.body == "note\x003").values(data={"y": 2}))
+            found = (await t.execute(select(_NOTES.c.id, _NOTES.c.data).where(_NOTES.c.body == "note\x003"))).one()
+            added = await t.execute(
+                text("INSERT INTO notes (id, kind) VALUES (:i, :k) RETURNING id"),
+                [{"i": 7, "k": "r"}, {"i": 8, "k": "r"}],
+            )
+            rows = (await t.execute(_KIND, {"k": "r"})).mappings()
+            return moved.rowcount, (found.id, found.data), added.scalars().all(), rows
+
+        assert await _in_one(db, as_sqlalchemy_reads) == (1, (3, {"y": 2}), [7, 8], [{"id": 7}, {"id": 8}])
+        await db.dispose()
+
+    asyncio.run(scenario())
+
+
+@pytest.mark.parametrize("kind", DATABASES)
+def test_one_statement_at_a_time(kind: str, tmp_path: Path):
+    # Two statements at once would each take a connection: two transactions, only one of them ended.
+    db = _database(kind, tmp_path)
+
+    async def scenario() -> None:
+        async def both(t):
+            await asyncio.gather(t.execute(_ONE, {"i": 1}), t.execute(_ONE, {"i": 2}))
+
+        with pytest.raises(RuntimeError, match="one statement at a time"):
+            await _in_one(db, both)
+        await asyncio.sleep(0.5)  # the first statement, still waiting for its connection, gets none
+        assert db.async_engine.pool.checkedout() == 0
+        with pytest.raises(RuntimeError, match="has ended"):
+            await _ended_statement(db)
         await db.dispose()
 
     asyncio.run(scenario())
@@ -124,6 +158,12 @@ def test_an_error_inside_rolls_back_what_came_before(kind: str, tmp_path: Path):
         await db.dispose()
 
     asyncio.run(scenario())
+
+
+async def _ended_statement(db: Database) -> None:
+    transaction = db.transaction()
+    await transaction.end(commit=True)
+    await transaction.execute(_ONE, {"i": 1})
 
 
 async def _scalars(t, statement, params):
@@ -158,6 +198,13 @@ def test_a_connection_the_database_dropped_is_replaced_at_the_first_statement(tm
 
     async def scenario() -> None:
         await _in_one(db, lambda t: t.execute(_ADD, {"i": 1, "b": "kept", "k": "k"}))
+        # As after a restart: every connection the pool holds is dead, and it hands them out in turn.
+        held = [db.transaction() for _ in range(4)]
+        for transaction in held:
+            await transaction.execute(_ONE, {"i": 1})
+        for transaction in held:
+            await transaction.end(commit=True)
+        assert db.async_engine.pool.checkedin() == 4
         for first in ("read", "execute"):
             assert drop_the_pool() >= 1  # the pooled connection (and any other) is gone
             await asyncio.sleep(0.2)
@@ -174,6 +221,31 @@ def test_a_connection_the_database_dropped_is_replaced_at_the_first_statement(tm
         with pytest.raises(psycopg.OperationalError):
             await _in_one(db, interrupted)
         assert await _in_one(db, lambda t: _scalars(t, _KIND, {"k": "k"})) == [1]
+        await db.dispose()
+
+    asyncio.run(scenario())
+
+
+@pytest.mark.skipif(not POSTGRES, reason="no PostgreSQL")
+def test_a_read_that_fails_leaves_the_connection_transactional(tmp_path: Path):
+    # read() turns autocommit on for its statement: an error there must not leave it on for the next user.
+    db = Database(database_url("postgresql", tmp_path), pool_size=1)  # one connection: the next user gets it
+    _NOTES.metadata.create_all(db.engine)
+
+    async def scenario() -> None:
+        async def bad_read(t):
+            await t.read(text("SELECT body FROM notes WHERE id = 1 / :z"), {"z": 0})
+
+        with pytest.raises(psycopg.errors.DivisionByZero):
+            await _in_one(db, bad_read)
+
+        async def then_fails(t):
+            await t.execute(_ADD, {"i": 5, "b": "half-written", "k": "k"})
+            raise ValueError("the domain refuses after writing")
+
+        with pytest.raises(ValueError):
+            await _in_one(db, then_fails)
+        assert await _in_one(db, lambda t: _scalars(t, _KIND, {"k": "k"})) == []
         await db.dispose()
 
     asyncio.run(scenario())

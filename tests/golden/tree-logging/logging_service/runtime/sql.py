@@ -1,4 +1,4 @@
-# Vendored from the FountainAI deploy project (generator/runtime/sql.py), runtime c0794b223271.
+# Vendored from the FountainAI deploy project (generator/runtime/sql.py), runtime b054e15c7e03.
 # Do not edit it here: `fountain generate` overwrites it. Change it in the project and regenerate.
 """One transaction for an `async def` domain function: SQLAlchemy statements run straight on the driver connection.
 
@@ -6,12 +6,13 @@ Why not AsyncSession: for the few short statements of a hot operation, SQLAlchem
 more CPU than the statements (bench/sequence_layers.py: a greenlet for every call, the ORM's bookkeeping
 around each text() statement). Here SQLAlchemy still compiles each statement (once, for the dialect's
 parameter style: `:name` becomes `%(name)s` for psycopg, `?` for SQLite), applies the column types' bind
-processors (SafeText, Document) and lends the connection from its pool; the statements and the commit go
-to psycopg or aiosqlite directly.
+and result processors (SafeText, Document, WholeNumber) and lends the connection from its pool; the
+statements and the commit go to psycopg or aiosqlite directly.
 """
 
 from __future__ import annotations
 
+import collections
 import functools
 import re
 from collections.abc import Iterator, Sequence
@@ -23,13 +24,36 @@ from sqlalchemy.sql.elements import ClauseElement
 from sqlalchemy.util import greenlet_spawn
 
 
+def _one(rows: Sequence[Any]) -> Any:
+    if len(rows) != 1:
+        raise (NoResultFound if not rows else MultipleResultsFound)(f"{len(rows)} rows, one expected")
+    return rows[0]
+
+
+class Scalars(list):
+    """The first column of each row: a list, read also as SQLAlchemy's ScalarResult (all(), first(), one())."""
+
+    def all(self) -> list[Any]:
+        return list(self)
+
+    def first(self) -> Any:
+        return self[0] if self else None
+
+    def one(self) -> Any:
+        return _one(self)
+
+    def one_or_none(self) -> Any:
+        return _one(self) if self else None
+
+
 class Rows:
-    """What a statement returned, read as with SQLAlchemy's Result (the methods domain code uses of it)."""
+    """What a statement returned, read as SQLAlchemy's Result: rows are named tuples (row[0], row.column)."""
 
-    __slots__ = ("_rows",)
+    __slots__ = ("_rows", "rowcount")
 
-    def __init__(self, rows: Sequence[tuple[Any, ...]]):
+    def __init__(self, rows: Sequence[tuple[Any, ...]], rowcount: int = -1):
         self._rows = rows
+        self.rowcount = rowcount  # rows the statement changed, as the driver counts them (-1: not known)
 
     def __iter__(self) -> Iterator[tuple[Any, ...]]:
         return iter(self._rows)
@@ -40,25 +64,26 @@ class Rows:
     def first(self) -> tuple[Any, ...] | None:
         return self._rows[0] if self._rows else None
 
+    def one(self) -> tuple[Any, ...]:
+        return _one(self._rows)
+
+    def one_or_none(self) -> tuple[Any, ...] | None:
+        return _one(self._rows) if self._rows else None
+
     def scalar(self) -> Any:
         return self._rows[0][0] if self._rows else None
 
-    def one(self) -> tuple[Any, ...]:
-        if len(self._rows) != 1:
-            raise (NoResultFound if not self._rows else MultipleResultsFound)(f"{len(self._rows)} rows, one expected")
-        return self._rows[0]
-
-    def one_or_none(self) -> tuple[Any, ...] | None:
-        return self.one() if self._rows else None
-
     def scalar_one(self) -> Any:
-        return self.one()[0]
+        return _one(self._rows)[0]
 
     def scalar_one_or_none(self) -> Any:
-        return self.one()[0] if self._rows else None
+        return _one(self._rows)[0] if self._rows else None
 
-    def scalars(self) -> list[Any]:
-        return [row[0] for row in self._rows]
+    def scalars(self) -> Scalars:
+        return Scalars(row[0] for row in self._rows)
+
+    def mappings(self) -> list[dict[str, Any]]:
+        return [row._asdict() for row in self._rows]  # type: ignore[attr-defined]
 
 
 @dataclass(frozen=True)
@@ -66,28 +91,32 @@ class _Compiled:
     """A statement compiled for one dialect, with what running it needs."""
 
     compiled: Any
-    processors: dict[str, Any]  # the bind processor of each typed parameter (SafeText, Document)
+    processors: dict[str, Any]  # the bind processor of each typed parameter (SafeText, Document), by bind name
     plain: bool  # every parameter is an untyped single value the caller gives: the SQL needs no rewriting
     select: bool  # a SELECT taking no row locks: read() may run it on its own
+    returning: bool  # it returns rows whatever it does (RETURNING): a list of parameter sets runs one by one
     typed: bool  # its result columns have types (a select() of table columns, RETURNING, text().columns())
 
 
 _LOCKING = re.compile(r"\bFOR\s+(NO\s+KEY\s+UPDATE|UPDATE|KEY\s+SHARE|SHARE)\b", re.IGNORECASE)
+_RETURNING = re.compile(r"\bRETURNING\b", re.IGNORECASE)
 
 
 @functools.lru_cache(maxsize=512)
 def _compile(statement: ClauseElement, dialect: Any) -> _Compiled:
-    """The statement compiled for the dialect once (statements are module constants, so the cache holds them all)."""
+    """The statement compiled for the dialect, once: domain modules keep their statements as module constants."""
     compiled = statement.compile(dialect=dialect)
-    binds = compiled.binds.values()
     processors = {
         name: bind.type.dialect_impl(dialect).bind_processor(dialect) for name, bind in compiled.binds.items()
     }
     processors = {name: process for name, process in processors.items() if process is not None}
-    plain = not processors and all(bind.required and not bind.expanding and bind.callable is None for bind in binds)
+    plain = not processors and not compiled.escaped_bind_names
+    plain = plain and all(b.required and not b.expanding and b.callable is None for b in compiled.binds.values())
     sql = compiled.string.lstrip()
     select = sql[:6].upper() == "SELECT" and not _LOCKING.search(sql)
-    return _Compiled(compiled, processors, plain, select, bool(getattr(statement, "exported_columns", ())))
+    returning = not select and bool(_RETURNING.search(sql))
+    typed = bool(getattr(statement, "exported_columns", ()))
+    return _Compiled(compiled, processors, plain, select, returning, typed)
 
 
 @functools.lru_cache(maxsize=512)
@@ -106,6 +135,12 @@ def _results(statement: ClauseElement, dialect: Any, type_codes: tuple[Any, ...]
     return processors if any(processors) else None
 
 
+@functools.lru_cache(maxsize=512)
+def _row_type(names: tuple[str, ...]) -> Any:
+    """A named tuple for rows of these columns (a name that is no identifier is reachable by position)."""
+    return collections.namedtuple("Row", names, rename=True)
+
+
 def _driver_form(statement: ClauseElement, dialect: Any, params: dict[str, Any]) -> tuple[str, Any]:
     """The SQL text and parameters in the driver's own style, column types applied, `IN :list` expanded."""
     form = _compile(statement, dialect)
@@ -113,14 +148,17 @@ def _driver_form(statement: ClauseElement, dialect: Any, params: dict[str, Any])
     if form.plain and params.keys() == compiled.binds.keys():
         # The common case, without SQLAlchemy's per-call parameter processing (most of this function's time).
         return compiled.string, tuple(params[name] for name in compiled.positiontup) if compiled.positional else params
-    if form.processors:
-        params = dict(params)
-        for name, process in form.processors.items():
-            if name in params:
-                value = params[name]
-                params[name] = [process(v) for v in value] if compiled.binds[name].expanding else process(value)
+    # Every bind's value (the caller's, or one written into the statement), lists expanded, names escaped.
     state = compiled.construct_expanded_state(params)
-    return state.statement, state.positional_parameters if compiled.positional else state.parameters
+    values = dict(state.parameters)
+    escaped = compiled.escaped_bind_names or {}
+    for name, process in form.processors.items():
+        key = escaped.get(name, name)
+        if key in values and not compiled.binds[name].expanding:
+            values[key] = process(values[key])
+    for key, process in state.processors.items():  # the elements of an expanded list
+        values[key] = process(values[key])
+    return state.statement, tuple(values[key] for key in state.positiontup) if compiled.positional else values
 
 
 Params = dict[str, Any] | list[dict[str, Any]] | None
@@ -132,46 +170,77 @@ class Transaction:
     The connection comes from the pool at the first statement, so an operation that refuses a request before
     touching the database holds none. The pool does not ping it first (a round trip for every request): if that
     first statement finds the connection dead (a restarted database, a dropped idle connection), nothing has
-    run on it yet, so it is dropped and the statement runs on a fresh one.
+    run on it yet, so it is dropped and the statement runs on another, up to a fresh one.
+    One statement at a time: await each before the next (as with a Session).
     """
 
     def __init__(self, engine: Any):
         self._engine = engine
         self._dialect = engine.dialect
         self._pooled: Any = None  # SQLAlchemy's PoolProxiedConnection, holding the driver's connection
+        self._busy = False
+        self._ended = False
 
     async def execute(self, statement: ClauseElement, params: Params = None) -> Rows:
         """Run one statement (a list of parameter sets runs it once for each); its rows, if it returns any."""
-        if self._pooled is not None:
-            return await self._run(statement, params)
-        return await self._first(statement, params, alone=False)
+        return await self._statement(statement, params, alone=False)
 
     async def read(self, statement: ClauseElement, params: dict[str, Any] | None = None) -> Rows:
         """A SELECT that may run on its own: as the transaction's first statement, it runs before the transaction.
 
-        On PostgreSQL that spares a request that only reads the BEGIN and COMMIT round trips. Under READ
-        COMMITTED (the default) the SELECT sees what it would have seen inside; the transaction begins at the
-        next statement. A SELECT ... FOR UPDATE (or SHARE) is refused: its lock would end with the statement.
+        On PostgreSQL that spares a request that only reads the BEGIN and COMMIT round trips; the transaction
+        begins at the next statement. Under READ COMMITTED (the default) each statement sees what was committed
+        before it, inside a transaction or not, so the SELECT sees what it would have seen inside. Only for a
+        SELECT that reads rows: one that takes a lock (FOR UPDATE, FOR SHARE: refused here) or calls a function
+        with an effect (nextval, an advisory lock) would lose it at once, and under REPEATABLE READ or
+        SERIALIZABLE it would stand outside the transaction's snapshot.
         """
         if not _compile(statement, self._dialect).select:
             raise ValueError("read() takes a SELECT without FOR UPDATE or FOR SHARE; use execute() for the rest")
-        if self._pooled is not None:
-            return await self._run(statement, params)
-        return await self._first(statement, params, alone=True)
+        return await self._statement(statement, params, alone=True)
+
+    async def _statement(self, statement: ClauseElement, params: Params, alone: bool) -> Rows:
+        if self._ended:
+            raise RuntimeError("this Transaction has ended: its route committed or rolled it back")
+        if self._busy:
+            # Two statements at once (asyncio.gather) would each take a connection: two transactions, one lost.
+            raise RuntimeError("a Transaction runs one statement at a time: await each before the next")
+        self._busy = True
+        try:
+            if self._pooled is not None:
+                return await self._run(statement, params)
+            return await self._first(statement, params, alone)
+        finally:
+            self._busy = False
 
     async def _first(self, statement: ClauseElement, params: Params, alone: bool) -> Rows:
-        """The transaction's first statement, on a connection from the pool, or on a fresh one if that one is dead."""
-        self._pooled = await self._engine.raw_connection()
-        try:
-            return await self._run_first(statement, params, alone)
-        except self._dialect.loaded_dbapi.Error as error:
-            if not self._dialect.is_disconnect(error, self._pooled.dbapi_connection, None):
-                raise
-            # Only here: after the first statement, a lost connection has lost this transaction's work.
-            dead, self._pooled = self._pooled, None
-            await greenlet_spawn(dead.invalidate, error)
-            self._pooled = await self._engine.raw_connection()
-            return await self._run_first(statement, params, alone)
+        """The transaction's first statement, on a pooled connection that is alive.
+
+        After a database restart every pooled connection is dead, and the pool hands them out in turn: each one
+        the first statement finds dead is dropped, up to as many as the pool holds, then a new one is made.
+        """
+        pool = self._engine.pool
+        for _ in range(pool.size() if hasattr(pool, "size") else 1):
+            self._pooled = await self._borrow()
+            try:
+                return await self._run_first(statement, params, alone)
+            except self._dialect.loaded_dbapi.Error as error:
+                if not self._dialect.is_disconnect(error, self._pooled.dbapi_connection, None):
+                    raise
+                # Only here: after the first statement, a lost connection has lost this transaction's work.
+                dead, self._pooled = self._pooled, None
+                await greenlet_spawn(dead.invalidate, error)
+        self._pooled = await self._borrow()
+        return await self._run_first(statement, params, alone)
+
+    async def _borrow(self) -> Any:
+        """A connection from the pool, unless the transaction ended while it waited for one."""
+        pooled = await self._engine.raw_connection()
+        if self._ended:
+            # A statement started beside another (asyncio.gather) that outlived the route: it gets no connection.
+            await greenlet_spawn(pooled.close)
+            raise RuntimeError("this Transaction has ended: its route committed or rolled it back")
+        return pooled
 
     async def _run_first(self, statement: ClauseElement, params: Params, alone: bool) -> Rows:
         if not alone or self._dialect.name != "postgresql":
@@ -182,54 +251,74 @@ class Transaction:
         try:
             return await self._run(statement, params)
         finally:
-            await driver.set_autocommit(False)
+            # Not on a connection still busy or lost (a cancelled query): end() drops one left in autocommit.
+            if driver.info.transaction_status.name == "IDLE":
+                await driver.set_autocommit(False)
 
     async def _run(self, statement: ClauseElement, params: Params) -> Rows:
         driver = self._pooled.driver_connection
         if isinstance(params, list):
-            forms = [_driver_form(statement, self._dialect, one) for one in params]
-            if len({text for text, _ in forms}) != 1:  # none, or `IN :list` expanded to different lengths
-                for text, parameters in forms:
-                    await (await driver.execute(text, parameters)).close()
-                return Rows(())
-            cursor = driver.cursor()
-            if hasattr(cursor, "__await__"):  # aiosqlite's cursor() is a coroutine, psycopg's a plain object
-                cursor = await cursor
-            try:
-                await cursor.executemany(forms[0][0], [parameters for _, parameters in forms])
-            finally:
-                await cursor.close()
-            return Rows(())
+            return await self._run_many(driver, statement, params)
         text, parameters = _driver_form(statement, self._dialect, params or {})
         cursor = await driver.execute(text, parameters)
         try:
-            # No description: a statement without rows (psycopg and sqlite3 alike).
-            description = cursor.description
+            description = cursor.description  # None: a statement without rows (psycopg and sqlite3 alike)
             rows = await cursor.fetchall() if description is not None else ()
+            rowcount = cursor.rowcount
         finally:
             await cursor.close()
-        if rows and _compile(statement, self._dialect).typed:
-            results = _results(statement, self._dialect, tuple(column[1] for column in description))
-            if results:
-                rows = [tuple(v if p is None else p(v) for p, v in zip(results, row, strict=True)) for row in rows]
-        return Rows(rows)
+        if rows:
+            if _compile(statement, self._dialect).typed:
+                results = _results(statement, self._dialect, tuple(column[1] for column in description))
+                if results:
+                    rows = [tuple(v if p is None else p(v) for p, v in zip(results, row, strict=True)) for row in rows]
+            make = _row_type(tuple(column[0] for column in description))._make
+            rows = [make(row) for row in rows]
+        return Rows(rows, rowcount)
+
+    async def _run_many(self, driver: Any, statement: ClauseElement, params: list[dict[str, Any]]) -> Rows:
+        """One statement for each parameter set: in one executemany call unless it returns rows or its SQL differs."""
+        forms = [_driver_form(statement, self._dialect, one) for one in params]
+        if _compile(statement, self._dialect).returning or len({text for text, _ in forms}) != 1:
+            # RETURNING gives rows for each set; `IN :list` expanded to different lengths is different SQL.
+            rows: list[tuple[Any, ...]] = []
+            for one in params:
+                rows.extend(await self._run(statement, one))
+            return Rows(rows, len(params))
+        cursor = driver.cursor()
+        if hasattr(cursor, "__await__"):  # aiosqlite's cursor() is a coroutine, psycopg's a plain object
+            cursor = await cursor
+        try:
+            await cursor.executemany(forms[0][0], [parameters for _, parameters in forms])
+            return Rows((), cursor.rowcount)
+        finally:
+            await cursor.close()
 
     async def end(self, commit: bool) -> None:
-        """Commit or roll back, and give the connection back (a connection that failed to end is dropped)."""
+        """Commit or roll back, and give the connection back (one that is lost or in doubt is dropped)."""
+        self._ended = True
         pooled, self._pooled = self._pooled, None
         if pooled is None:
             return
+        driver = pooled.driver_connection
         try:
             if commit:
-                await pooled.driver_connection.commit()
+                await driver.commit()
             else:
-                await pooled.driver_connection.rollback()
+                await driver.rollback()
         except BaseException as error:
-            # A commit or rollback cut off (a cancelled request, a lost connection) leaves the connection unusable.
-            await greenlet_spawn(pooled.invalidate, error if isinstance(error, Exception) else None)
-            if commit or not isinstance(error, self._dialect.loaded_dbapi.Error):
+            database_error = isinstance(error, self._dialect.loaded_dbapi.Error)
+            # A refused COMMIT (a serialization failure, a deferred constraint) leaves a usable connection;
+            # one cut off (a cancelled request) or lost does not.
+            if not database_error or self._dialect.is_disconnect(error, pooled.dbapi_connection, None):
+                await greenlet_spawn(pooled.invalidate, error if isinstance(error, Exception) else None)
+            if commit or not database_error:
                 raise
             # A rollback that cannot reach the database: the server ends the transaction with the connection,
             # and the error being answered is the one that made the route roll back, not this one.
         finally:
+            if self._dialect.name == "postgresql" and driver.autocommit and pooled.is_valid:
+                # A read() whose statement never came back left it in autocommit: its next user's statements
+                # would each commit on their own.
+                await greenlet_spawn(pooled.invalidate, None)
             await greenlet_spawn(pooled.close)
