@@ -134,7 +134,7 @@ def test_one_statement_at_a_time(kind: str, tmp_path: Path):
 
         with pytest.raises(RuntimeError, match="one statement at a time"):
             await _in_one(db, both)
-        await asyncio.sleep(0.5)  # the first statement, still waiting for its connection, gets none
+        await asyncio.sleep(0.5)  # the first statement, still under way, ends with the transaction
         assert db.async_engine.pool.checkedout() == 0
         with pytest.raises(RuntimeError, match="has ended"):
             await _ended_statement(db)
