@@ -67,7 +67,7 @@ class Database:
                 f"DATABASE_URL: an async domain function needs SQLite on a file or PostgreSQL, not {parsed.drivername}"
             )
         # No pre-ping and no reset on return: runtime/sql.py's Transaction always ends its transaction itself and
-        # replaces a connection its first statement finds dead, which spares every request two round trips.
+        # replaces a connection its first statement finds dead, which spares every request the ping's round trip.
         self._async_engine = create_async_engine(
             parsed.set(drivername=driver), pool_pre_ping=False, pool_reset_on_return=None, **self._options
         )

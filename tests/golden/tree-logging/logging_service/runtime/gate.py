@@ -1,4 +1,4 @@
-# Vendored from the FountainAI deploy project (generator/runtime/gate.py), runtime b054e15c7e03.
+# Vendored from the FountainAI deploy project (generator/runtime/gate.py), runtime 257b44deba2c.
 # Do not edit it here: `fountain generate` overwrites it. Change it in the project and regenerate.
 """Request bodies checked against the spec's own JSON schema, before pydantic sees them.
 

@@ -1,4 +1,4 @@
-# Vendored from the FountainAI deploy project (generator/runtime/sql.py), runtime b054e15c7e03.
+# Vendored from the FountainAI deploy project (generator/runtime/sql.py), runtime 257b44deba2c.
 # Do not edit it here: `fountain generate` overwrites it. Change it in the project and regenerate.
 """One transaction for an `async def` domain function: SQLAlchemy statements run straight on the driver connection.
 
