@@ -122,13 +122,8 @@ async def _database_layers(db, lookup, url: str, requests: int) -> list[tuple[st
 
     def through_transaction(method: str) -> Callable[[int], Awaitable[None]]:
         async def step(i: int) -> None:
-            transaction = db.transaction()
-            try:
+            async with db.transaction() as transaction:  # as the service's routes run it (runtime/db.py)
                 (await getattr(transaction, method)(lookup, {"t": "script", "e": i})).scalar()
-            except BaseException:
-                await transaction.end(commit=False)
-                raise
-            await transaction.end(commit=True)
 
         return step
 

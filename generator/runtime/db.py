@@ -100,11 +100,8 @@ class Database:
 
     async def ping_async(self) -> None:
         """One statement through the async pool (opening it): a DATABASE_URL it cannot serve fails here."""
-        transaction = self.transaction()
-        try:
+        async with self.transaction() as transaction:
             await transaction.execute(text("SELECT 1"))
-        finally:
-            await transaction.end(commit=False)
 
     async def dispose(self) -> None:
         self.engine.dispose()
@@ -129,9 +126,9 @@ def commits(domain: ModuleType, func: str) -> Callable[[Callable[..., Any]], Cal
     event loop with ctx.session a runtime/sql.py Transaction: on PostgreSQL no worker thread at all
     (bench/sequence.py measured the thread hops among the largest costs of a request); aiosqlite still runs
     each SQLite connection in a thread of its own. ctx.clients stay synchronous, so an async function that
-    calls another service would hold up the event loop: such functions stay plain. Otherwise the whole route runs in one
-    worker thread with its session opened, committed and closed there, and FastAPI checks and serialises
-    what it returns on the event loop. The session is this wrapper's, not a dependency's: a dependency's
+    calls another service would hold up the event loop: such functions stay plain. Otherwise the whole route
+    runs in one worker thread with its session opened, committed and closed there, and FastAPI checks and
+    serialises what it returns on the event loop. The session is this wrapper's, not a dependency's: a dependency's
     teardown comes after FastAPI's other steps, and when every worker waits on a row or SQLite lock this
     request holds, that never comes (a deadlock broken only by SQLite's busy timeout); a generator
     dependency also costs each request an exit stack and a cancel scope (bench/sequence.py).
@@ -159,16 +156,10 @@ def commits(domain: ModuleType, func: str) -> Callable[[Callable[..., Any]], Cal
             if not is_async():
                 return await anyio.to_thread.run_sync(functools.partial(in_thread, *args, **kwargs))
             ctx = kwargs["ctx"]
-            transaction = ctx.request.app.state.db.transaction()
-            kwargs["ctx"] = dataclasses.replace(ctx, session=transaction)
-            try:
+            async with ctx.request.app.state.db.transaction() as transaction:
+                kwargs["ctx"] = dataclasses.replace(ctx, session=transaction)
                 # The endpoint's body only calls the domain function: what it returns is its coroutine.
-                result = await endpoint(*args, **kwargs)
-            except BaseException:
-                await transaction.end(commit=False)
-                raise
-            await transaction.end(commit=True)
-            return result
+                return await endpoint(*args, **kwargs)
 
         run.runs_async = is_async  # type: ignore[attr-defined]  # build_app opens the async pool at start-up
         return run

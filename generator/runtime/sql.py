@@ -139,9 +139,8 @@ def _row_type(names: tuple[str, ...]) -> Any:
     return collections.namedtuple("Row", names, rename=True)
 
 
-def _driver_form(statement: ClauseElement, dialect: Any, params: dict[str, Any]) -> tuple[str, Any]:
+def _driver_form(form: _Compiled, params: dict[str, Any]) -> tuple[str, Any]:
     """The SQL text and parameters in the driver's own style, column types applied, `IN :list` expanded."""
-    form = _compile(statement, dialect)
     compiled = form.compiled
     if form.plain and params.keys() == compiled.binds.keys():
         # The common case, without SQLAlchemy's per-call parameter processing (most of this function's time).
@@ -178,6 +177,13 @@ class Transaction:
         self._pooled: Any = None  # SQLAlchemy's PoolProxiedConnection, holding the driver's connection
         self._busy = False
         self._ended = False
+
+    async def __aenter__(self) -> Transaction:
+        return self
+
+    async def __aexit__(self, kind: Any, error: Any, trace: Any) -> None:
+        """Commit when the block ends normally; roll back when it raises (the error goes on)."""
+        await self.end(commit=kind is None)
 
     async def execute(self, statement: ClauseElement, params: Params = None) -> Rows:
         """Run one statement (a list of parameter sets runs it once for each); its rows, if it returns any."""
@@ -257,7 +263,8 @@ class Transaction:
         driver = self._pooled.driver_connection
         if isinstance(params, list):
             return await self._run_many(driver, statement, params)
-        text, parameters = _driver_form(statement, self._dialect, params or {})
+        form = _compile(statement, self._dialect)
+        text, parameters = _driver_form(form, params or {})
         cursor = await driver.execute(text, parameters)
         try:
             description = cursor.description  # None: a statement without rows (psycopg and sqlite3 alike)
@@ -266,7 +273,7 @@ class Transaction:
         finally:
             await cursor.close()
         if rows:
-            if _compile(statement, self._dialect).typed:
+            if form.typed:
                 results = _results(statement, self._dialect, tuple(column[1] for column in description))
                 if results:
                     rows = [tuple(v if p is None else p(v) for p, v in zip(results, row, strict=True)) for row in rows]
@@ -276,8 +283,9 @@ class Transaction:
 
     async def _run_many(self, driver: Any, statement: ClauseElement, params: list[dict[str, Any]]) -> Rows:
         """One statement for each parameter set: in one executemany call unless it returns rows or its SQL differs."""
-        forms = [_driver_form(statement, self._dialect, one) for one in params]
-        if _compile(statement, self._dialect).returning or len({text for text, _ in forms}) != 1:
+        form = _compile(statement, self._dialect)
+        forms = [_driver_form(form, one) for one in params]
+        if form.returning or len({text for text, _ in forms}) != 1:
             # RETURNING gives rows for each set; `IN :list` expanded to different lengths is different SQL.
             rows: list[tuple[Any, ...]] = []
             for one in params:

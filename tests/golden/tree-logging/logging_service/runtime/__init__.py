@@ -1,3 +1,3 @@
-# Vendored from the FountainAI deploy project (generator/runtime/__init__.py), runtime 257b44deba2c.
+# Vendored from the FountainAI deploy project (generator/runtime/__init__.py), runtime 05731f4530e5.
 # Do not edit it here: `fountain generate` overwrites it. Change it in the project and regenerate.
 """Runtime support shared by every generated service; copied verbatim into each service tree."""

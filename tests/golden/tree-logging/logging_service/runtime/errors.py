@@ -1,4 +1,4 @@
-# Vendored from the FountainAI deploy project (generator/runtime/errors.py), runtime 257b44deba2c.
+# Vendored from the FountainAI deploy project (generator/runtime/errors.py), runtime 05731f4530e5.
 # Do not edit it here: `fountain generate` overwrites it. Change it in the project and regenerate.
 """Error bodies in the spec's own error model, and the exception handlers that produce them."""
 
