@@ -131,7 +131,7 @@ async def _database_layers(db, lookup, url: str, requests: int) -> list[tuple[st
         ("Transaction, read(): the lookup alone", await _cpu_ms(through_transaction("read"), requests)),
         ("Transaction, execute() and commit", await _cpu_ms(through_transaction("execute"), requests)),
     ]
-    engine = create_async_engine(db.async_engine.url, pool_pre_ping=True, pool_size=15)
+    engine = create_async_engine(url, pool_pre_ping=True, pool_size=15)
     try:
         sessions = async_sessionmaker(engine, expire_on_commit=False)
 

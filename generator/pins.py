@@ -14,6 +14,8 @@ RUNTIME = (
     "aiosqlite==0.22.1",
     "alembic==1.20.1",
     "psycopg[binary]==3.3.9",
+    # The pool of `async def` domain functions on PostgreSQL (runtime/lending.py).
+    "psycopg-pool==3.3.3",
     "openapi-schema-validator==0.9.0",
     # Swagger UI's assets for /docs, served by the service itself (no CDN).
     "fastapi-offline==1.7.7",

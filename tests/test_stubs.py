@@ -202,7 +202,7 @@ def test_the_async_pool_names_the_setting_it_cannot_serve(url: str):
 
     # An in-memory SQLite database is one per connection: an async engine beside it would see no tables.
     with pytest.raises(RuntimeError, match="^DATABASE_URL: an async domain function needs"):
-        _ = Database(url).async_engine
+        _ = Database(url).lender
 
 
 def test_an_async_crud_hook_is_refused_naming_it():

@@ -1,4 +1,4 @@
-# Vendored from the FountainAI deploy project (generator/runtime/db.py), runtime 05731f4530e5.
+# Vendored from the FountainAI deploy project (generator/runtime/db.py), runtime ad1348739a0a.
 # Do not edit it here: `fountain generate` overwrites it. Change it in the project and regenerate.
 """Database engine, one transaction per request, and Alembic migrations run at start-up."""
 
@@ -11,7 +11,7 @@ import logging
 from collections.abc import Callable
 from pathlib import Path
 from types import ModuleType
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import anyio
 from alembic import command
@@ -21,65 +21,62 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import create_engine, event, make_url, text
 from sqlalchemy.orm import sessionmaker
 
+from .lending import Lender, PsycopgLender, SqlAlchemyLender
 from .sql import Transaction
-
-if TYPE_CHECKING:
-    from sqlalchemy.ext.asyncio import AsyncEngine
 
 _log = logging.getLogger(__name__)
 
 
-# The asyncio driver for each synchronous one DATABASE_URL may name (psycopg 3 is both).
-_ASYNC_DRIVERS = {
-    "sqlite": "sqlite+aiosqlite",
-    "sqlite+pysqlite": "sqlite+aiosqlite",
-    "postgresql": "postgresql+psycopg",
-    "postgresql+psycopg": "postgresql+psycopg",
-}
+# The asyncio driver for each synchronous SQLite one DATABASE_URL may name (PostgreSQL's psycopg 3 is both).
+_ASYNC_DRIVERS = {"sqlite": "sqlite+aiosqlite", "sqlite+pysqlite": "sqlite+aiosqlite"}
+# SQLite has one writer at a time: a writer waits up to 30 s for the lock rather than failing at once.
+_SQLITE_WAIT = 30
 
 
 class Database:
-    """One engine and session factory for the service's DATABASE_URL, and an asyncio pair made on first use."""
+    """One engine and session factory for the service's DATABASE_URL, and the async functions' pool on first use."""
 
     def __init__(self, url: str, pool_size: int = 15):
         self.url = url
-        self._async_engine: Any = None
+        self._pool_size = pool_size
         if url.startswith("sqlite"):
-            # SQLite has one writer at a time: a writer waits up to 30 s for the lock rather than failing at once.
-            self._options: dict[str, Any] = {"connect_args": {"timeout": 30}}
-            options: dict[str, Any] = {"connect_args": {"check_same_thread": False, "timeout": 30}}
+            options: dict[str, Any] = {"connect_args": {"check_same_thread": False, "timeout": _SQLITE_WAIT}}
         else:
-            self._options = options = {"pool_size": pool_size, "max_overflow": 0}
+            options = {"pool_size": pool_size, "max_overflow": 0}
         self.engine = create_engine(url, pool_pre_ping=True, **options)
         if _is_sqlite_file(url):
             event.listen(self.engine, "connect", _write_ahead_log)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
 
     @functools.cached_property
-    def async_engine(self) -> AsyncEngine:
-        """The pool of `async def` domain functions: made on first use, so a service without any opens none."""
-        # Imported here: a service without async functions does not load the asyncio extension (memory limit).
-        from sqlalchemy.ext.asyncio import create_async_engine
-
-        parsed = make_url(self.url)
-        driver = _ASYNC_DRIVERS.get(parsed.drivername)
-        if driver is None or (parsed.get_backend_name() == "sqlite" and not _is_sqlite_file(self.url)):
-            # An in-memory database is one per connection: the async engine's would lack the migrated tables.
+    def lender(self) -> Lender:
+        """The connections of `async def` domain functions: made on first use, so a service without any opens none."""
+        parsed, dialect = make_url(self.url), self.engine.dialect
+        if (dialect.name, dialect.driver) == ("postgresql", "psycopg"):
+            # psycopg is both drivers: the synchronous engine's dialect compiles and connects the same way.
+            return PsycopgLender(dialect, parsed, self._pool_size)
+        if parsed.drivername not in _ASYNC_DRIVERS or not _is_sqlite_file(self.url):
+            # An in-memory database is one per connection: the async pool's would lack the migrated tables.
             raise RuntimeError(
                 f"DATABASE_URL: an async domain function needs SQLite on a file or PostgreSQL, not {parsed.drivername}"
             )
+        # Imported here: a service without async functions does not load the asyncio extension (memory limit).
+        from sqlalchemy.ext.asyncio import create_async_engine
+
         # No pre-ping and no reset on return: runtime/sql.py's Transaction always ends its transaction itself and
         # replaces a connection its first statement finds dead, which spares every request the ping's round trip.
-        self._async_engine = create_async_engine(
-            parsed.set(drivername=driver), pool_pre_ping=False, pool_reset_on_return=None, **self._options
+        engine = create_async_engine(
+            parsed.set(drivername=_ASYNC_DRIVERS[parsed.drivername]),
+            pool_pre_ping=False,
+            pool_reset_on_return=None,
+            connect_args={"timeout": _SQLITE_WAIT},
         )
-        if _is_sqlite_file(self.url):
-            event.listen(self._async_engine.sync_engine, "connect", _write_ahead_log)
-        return self._async_engine
+        event.listen(engine.sync_engine, "connect", _write_ahead_log)
+        return SqlAlchemyLender(engine)
 
     def transaction(self) -> Transaction:
         """A new transaction for an `async def` domain function: it takes a connection at its first statement."""
-        return Transaction(self.async_engine)
+        return Transaction(self.lender)
 
     def migrate(self, migrations: Path) -> None:
         """Bring the schema to the newest Alembic revision; leave a schema a newer release migrated as it is."""
@@ -107,8 +104,8 @@ class Database:
 
     async def dispose(self) -> None:
         self.engine.dispose()
-        if self._async_engine is not None:
-            await self._async_engine.dispose()
+        if "lender" in self.__dict__:  # made only on first use (functools.cached_property keeps it there)
+            await self.lender.close()
 
 
 def _is_sqlite_file(url: str) -> bool:

@@ -1,4 +1,4 @@
-# Vendored from the FountainAI deploy project (generator/runtime/errors.py), runtime 05731f4530e5.
+# Vendored from the FountainAI deploy project (generator/runtime/errors.py), runtime ad1348739a0a.
 # Do not edit it here: `fountain generate` overwrites it. Change it in the project and regenerate.
 """Error bodies in the spec's own error model, and the exception handlers that produce them."""
 

@@ -1,4 +1,4 @@
-# Vendored from the FountainAI deploy project (generator/runtime/media.py), runtime 05731f4530e5.
+# Vendored from the FountainAI deploy project (generator/runtime/media.py), runtime ad1348739a0a.
 # Do not edit it here: `fountain generate` overwrites it. Change it in the project and regenerate.
 """Responses of operations whose spec documents a text body (text/html, text/plain, ...) instead of JSON."""
 

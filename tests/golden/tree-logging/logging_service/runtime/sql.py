@@ -1,13 +1,13 @@
-# Vendored from the FountainAI deploy project (generator/runtime/sql.py), runtime 05731f4530e5.
+# Vendored from the FountainAI deploy project (generator/runtime/sql.py), runtime ad1348739a0a.
 # Do not edit it here: `fountain generate` overwrites it. Change it in the project and regenerate.
 """One transaction for an `async def` domain function: SQLAlchemy statements run straight on the driver connection.
 
 Why not AsyncSession: for the few short statements of a hot operation, SQLAlchemy's asyncio session spends
 more CPU than the statements (bench/sequence_layers.py: a greenlet for every call, the ORM's bookkeeping
 around each text() statement). Here SQLAlchemy still compiles each statement (once, for the dialect's
-parameter style: `:name` becomes `%(name)s` for psycopg, `?` for SQLite), applies the column types' bind
-and result processors (SafeText, Document, WholeNumber) and lends the connection from its pool; the
-statements and the commit go to psycopg or aiosqlite directly.
+parameter style: `:name` becomes `%(name)s` for psycopg, `?` for SQLite) and applies the column types' bind
+and result processors (SafeText, Document, WholeNumber); the statements and the commit go to psycopg or
+aiosqlite directly, on a connection lent by runtime/lending.py.
 """
 
 from __future__ import annotations
@@ -21,7 +21,8 @@ from typing import Any
 
 from sqlalchemy.exc import MultipleResultsFound, NoResultFound
 from sqlalchemy.sql.elements import ClauseElement
-from sqlalchemy.util import greenlet_spawn
+
+from .lending import Lender
 
 
 def _one(rows: Sequence[Any]) -> Any:
@@ -173,10 +174,10 @@ class Transaction:
     One statement at a time: await each before the next (as with a Session).
     """
 
-    def __init__(self, engine: Any):
-        self._engine = engine
-        self._dialect = engine.dialect
-        self._pooled: Any = None  # SQLAlchemy's PoolProxiedConnection, holding the driver's connection
+    def __init__(self, lender: Lender):
+        self._lender = lender
+        self._dialect = lender.dialect
+        self._held: Any = None  # the lender's connection, from the first statement to the end
         self._busy = False
         self._ended = False
 
@@ -213,7 +214,7 @@ class Transaction:
             raise RuntimeError("a Transaction runs one statement at a time: await each before the next")
         self._busy = True
         try:
-            if self._pooled is not None:
+            if self._held is not None:
                 return await self._run(statement, params)
             return await self._first(statement, params, alone)
         finally:
@@ -225,34 +226,34 @@ class Transaction:
         After a database restart every pooled connection is dead, and the pool hands them out in turn: each one
         the first statement finds dead is dropped, up to as many as the pool holds, then a new one is made.
         """
-        pool = self._engine.pool
-        for _ in range(pool.size() if hasattr(pool, "size") else 1):
-            self._pooled = await self._borrow()
+        lender = self._lender
+        for _ in range(lender.size):
+            self._held = await self._borrow()
             try:
                 return await self._run_first(statement, params, alone)
-            except self._dialect.loaded_dbapi.Error as error:
-                if not self._dialect.is_disconnect(error, self._pooled.dbapi_connection, None):
+            except lender.errors as error:
+                if not lender.is_lost(self._held, error):
                     raise
                 # Only here: after the first statement, a lost connection has lost this transaction's work.
-                dead, self._pooled = self._pooled, None
-                await greenlet_spawn(dead.invalidate, error)
-        self._pooled = await self._borrow()
+                dead, self._held = self._held, None
+                await lender.drop(dead, error)
+        self._held = await self._borrow()
         return await self._run_first(statement, params, alone)
 
     async def _borrow(self) -> Any:
         """A connection from the pool, unless the transaction ended while it waited for one."""
-        pooled = await self._engine.raw_connection()
+        held = await self._lender.borrow()
         if self._ended:
             # A statement started beside another (asyncio.gather) that outlived the route: it gets no connection.
-            await greenlet_spawn(pooled.close)
+            await self._lender.give_back(held)
             raise RuntimeError("this Transaction has ended: its route committed or rolled it back")
-        return pooled
+        return held
 
     async def _run_first(self, statement: ClauseElement, params: Params, alone: bool) -> Rows:
         if not alone or self._dialect.name != "postgresql":
             # SQLite's driver begins a transaction at the first write, so a SELECT before it runs on its own there.
             return await self._run(statement, params)
-        driver = self._pooled.driver_connection
+        driver = self._lender.driver(self._held)
         await driver.set_autocommit(True)
         try:
             return await self._run(statement, params)
@@ -262,7 +263,7 @@ class Transaction:
                 await driver.set_autocommit(False)
 
     async def _run(self, statement: ClauseElement, params: Params) -> Rows:
-        driver = self._pooled.driver_connection
+        driver = self._lender.driver(self._held)
         if isinstance(params, list):
             return await self._run_many(driver, statement, params)
         form = _compile(statement, self._dialect)
@@ -305,28 +306,29 @@ class Transaction:
     async def end(self, commit: bool) -> None:
         """Commit or roll back, and give the connection back (one that is lost or in doubt is dropped)."""
         self._ended = True
-        pooled, self._pooled = self._pooled, None
-        if pooled is None:
+        held, self._held = self._held, None
+        if held is None:
             return
-        driver = pooled.driver_connection
+        lender = self._lender
+        driver = lender.driver(held)
+        drop, why = False, None  # the connection is dropped, not given back (and the error that says why)
         try:
             if commit:
                 await driver.commit()
             else:
                 await driver.rollback()
         except BaseException as error:
-            database_error = isinstance(error, self._dialect.loaded_dbapi.Error)
+            database_error = isinstance(error, lender.errors)
             # A refused COMMIT (a serialization failure, a deferred constraint) leaves a usable connection;
             # one cut off (a cancelled request) or lost does not.
-            if not database_error or self._dialect.is_disconnect(error, pooled.dbapi_connection, None):
-                await greenlet_spawn(pooled.invalidate, error if isinstance(error, Exception) else None)
+            if not database_error or lender.is_lost(held, error):
+                drop, why = True, error
             if commit or not database_error:
                 raise
             # A rollback that cannot reach the database: the server ends the transaction with the connection,
             # and the error being answered is the one that made the route roll back, not this one.
         finally:
-            if self._dialect.name == "postgresql" and driver.autocommit and pooled.is_valid:
-                # A read() whose statement never came back left it in autocommit: its next user's statements
-                # would each commit on their own.
-                await greenlet_spawn(pooled.invalidate, None)
-            await greenlet_spawn(pooled.close)
+            # A read() whose statement never came back left it in autocommit: its next user's statements would
+            # each commit on their own.
+            drop = drop or (self._dialect.name == "postgresql" and driver.autocommit)
+            await (lender.drop(held, why) if drop else lender.give_back(held))
