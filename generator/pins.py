@@ -17,6 +17,8 @@ RUNTIME = (
     # The pool of `async def` domain functions on PostgreSQL (runtime/lending.py).
     "psycopg-pool==3.3.3",
     "openapi-schema-validator==0.9.0",
+    # The body gate's fast yes (runtime/gate.py); the version Schemathesis itself requires.
+    "jsonschema-rs==0.60.3",
     # Swagger UI's assets for /docs, served by the service itself (no CDN).
     "fastapi-offline==1.7.7",
     # datamodel-code-generator types `format: email` as pydantic's EmailStr, which needs it.

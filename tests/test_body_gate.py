@@ -15,6 +15,8 @@ from openapi_schema_validator import OAS30Validator, OAS31Validator
 
 from generator.runtime import gate
 
+from .conftest import EXTRA_SPECS, ROOT, extra_specs
+
 NODE = {  # recursive: a tree of named nodes
     "type": "object",
     "required": ["name"],
@@ -124,3 +126,113 @@ def test_a_spec_that_rebases_refs_keeps_them_for_the_registry(tmp_path: Path):
     validator = gate.body_validator(path, POINTER)
     assert validator.schema == {"$ref": f"{gate._BASE}#{POINTER}"}
     assert _verdict(validator, BODIES[0]) is None and _verdict(validator, BODIES[2]) is not None
+
+
+# Values a client may send in place of any property's: other types, null, edges of numbers, a lone surrogate.
+_ODD_VALUES = [None, True, 0, -1, 1.0, 1.5, 2**63, 2**70, -(2**63) - 1, float("nan"), [], [None], {}]
+_ODD_VALUES += ["", "x", "X!", " a", "Ω", "-1", "2026-13-45", "a" * 300, "\ud800"]
+
+
+def _request_schemas(folder: Path) -> list[tuple[Path, str, dict]]:
+    """(spec as JSON, pointer, spec) for every JSON request body of the OpenAPI files under folder."""
+    import yaml
+
+    found = []
+    for source in sorted(folder.rglob("*.y*ml")) + sorted(folder.rglob("*.json")):
+        spec = yaml.safe_load(source.read_text(encoding="utf-8"))
+        if not isinstance(spec, dict) or "openapi" not in spec:
+            continue
+        for path, item in (spec.get("paths") or {}).items():
+            for method, operation in item.items():
+                content = (operation.get("requestBody") or {}).get("content", {}) if isinstance(operation, dict) else {}
+                if "schema" in content.get("application/json", {}):
+                    pointer = f"/paths/{path.replace('~', '~0').replace('/', '~1')}/{method}"
+                    found.append((source, f"{pointer}/requestBody/content/application~1json/schema", spec))
+    return found
+
+
+def _variants(body) -> list:
+    """The body, and the body with each property made odd, dropped, or joined by an unknown one."""
+    out = [body, None, [], "x", 5]
+    if isinstance(body, dict):
+        for name in body:
+            out += [{**body, name: odd} for odd in _ODD_VALUES]
+            out.append({k: v for k, v in body.items() if k != name})
+            if isinstance(body[name], list) and body[name]:
+                out += [{**body, name: [odd]} for odd in _ODD_VALUES]
+        out.append({**body, "unknownProperty": 1})
+    return out
+
+
+SPEC_FOLDERS = [
+    pytest.param(ROOT / "specs", id="project"),
+    pytest.param(Path(__file__).parent / "specs", id="shapes"),
+    pytest.param(EXTRA_SPECS / "fountainai-v4", id="fountainai-v4", marks=extra_specs),
+]
+
+
+@pytest.mark.parametrize("folder", SPEC_FOLDERS)
+def test_the_fast_check_accepts_only_what_the_judge_accepts(tmp_path: Path, folder: Path):
+    from generator.examples import minimal_instance
+
+    fast_schemas, bodies = 0, 0
+    for number, (source, pointer, spec) in enumerate(_request_schemas(folder)):
+        path = tmp_path / f"{number}.json"
+        path.write_text(json.dumps(spec))
+        judge = gate.body_validator(path, pointer)
+        accepts = gate.fast_acceptor(judge.schema, is_31=gate._spec(str(path))[2])
+        if accepts is None:
+            continue
+        fast_schemas += 1
+        example = minimal_instance(spec, _pointed(spec, pointer))
+        assert accepts(example), f"{source.name}{pointer}: the fast check refuses a valid body {example!r}"
+        for body in _variants(example):
+            bodies += 1
+            if accepts(body):
+                assert judge.is_valid(body), f"{source.name}{pointer}: fast yes, judge no, for {body!r}"
+    assert fast_schemas >= 5 and bodies >= 30 * fast_schemas, (fast_schemas, bodies)  # used, and tried hard
+
+
+def _pointed(spec: dict, pointer: str):
+    node = spec
+    for part in pointer.strip("/").split("/"):
+        node = node[part.replace("~1", "/").replace("~0", "~")]
+    return node
+
+
+@pytest.mark.parametrize(
+    "keyword",
+    [
+        {"pattern": "^[a-z]+$"},  # ECMA and Python regular expressions differ
+        {"multipleOf": 0.01},  # 0.07 / 0.01 is 7.000000000000001 in Python
+        {"uniqueItems": True},
+        {"oneOf": [{"type": "string"}, {"maxLength": 3}]},  # a stricter branch can turn no into yes
+        {"not": {"maxLength": 3}},
+        {"discriminator": {"propertyName": "kind"}},
+        {"exclusiveMinimum": 3},  # a number in 3.0 (a flag there)
+        {"type": ["string", "null"]},  # a list in 3.0
+        {"patternProperties": {"^x": {}}},
+    ],
+)
+def test_the_fast_check_stands_aside_where_it_could_read_looser(keyword: dict):
+    schema = {"type": "object", "properties": {"name": {"type": "string", **keyword}}}
+    assert gate.fast_acceptor(schema, is_31=False) is None
+    assert gate.fast_acceptor({"type": "object", "properties": {"name": {"type": "string"}}}, is_31=False)
+
+
+@pytest.mark.parametrize("version", ["3.0.3", "3.1.0"])
+def test_the_judge_decides_what_the_fast_check_refuses(tmp_path: Path, version: str):
+    # nullable and a required readOnly property: 3.0's validator accepts what jsonschema-rs refuses; the
+    # body must still pass the gate, through the judge.
+    schemas = {"Thing": {"type": "object", "required": ["id", "name"], "properties": {
+        "id": {"type": "integer", "readOnly": True}, "name": {"type": "string", "nullable": True}}}}  # fmt: skip
+    spec = {"openapi": version, "info": {"title": "T", "version": "1"}, "paths": {"/things": {"post": {
+        "requestBody": {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/Thing"}}}},
+        "responses": {"201": {"description": "ok"}}}}}, "components": {"schemas": schemas}}  # fmt: skip
+    path = tmp_path / "spec.json"
+    path.write_text(json.dumps(spec))
+    judge = gate.body_validator(path, POINTER)
+    accepts = gate.fast_acceptor(judge.schema, is_31=version == "3.1.0")
+    assert accepts is not None and accepts({"id": 1, "name": "a"})
+    assert not accepts({"name": None})
+    assert judge.is_valid({"name": None}) is (version == "3.0.3")

@@ -278,3 +278,40 @@ def test_a_first_read_runs_before_the_transaction_begins(tmp_path: Path):
         await db.dispose()
 
     asyncio.run(scenario())
+
+
+@pytest.mark.skipif(not POSTGRES, reason="no PostgreSQL")
+def test_borrowers_past_the_pool_size_wait_their_turn(tmp_path: Path, monkeypatch):
+    from psycopg_pool import PoolTimeout
+
+    from generator.runtime import lending
+
+    db = Database(database_url("postgresql", tmp_path), pool_size=2)
+    _NOTES.metadata.create_all(db.engine)
+    most = 0
+
+    async def scenario() -> None:
+        async def one(i: int) -> None:
+            nonlocal most
+            async with db.transaction() as t:
+                await t.execute(_ADD, {"i": i, "b": f"n{i}", "k": "k"})
+                most = max(most, db.lender.lent())
+                await asyncio.sleep(0.05)
+
+        await asyncio.gather(*(one(i) for i in range(8)))
+        assert most == 2 and db.lender.lent() == 0
+        assert await _in_one(db, lambda t: _scalars(t, _KIND, {"k": "k"})) == list(range(8))
+
+        # Every connection held: the next borrower gives up after the wait, and takes no permit with it.
+        monkeypatch.setattr(lending, "_WAIT", 0.2)
+        held = [db.transaction() for _ in range(2)]
+        for transaction in held:
+            await transaction.execute(_ONE, {"i": 1})
+        with pytest.raises(PoolTimeout, match="couldn't get a connection"):
+            await _in_one(db, lambda t: t.execute(_ONE, {"i": 1}))
+        for transaction in held:
+            await transaction.end(commit=True)
+        assert (await _in_one(db, lambda t: t.read(_ONE, {"i": 3}))).scalar_one() == "n3"
+        await db.dispose()
+
+    asyncio.run(scenario())

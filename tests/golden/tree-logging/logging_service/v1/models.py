@@ -52,8 +52,12 @@ class LogEntryRequest(BaseModel):
     level: Level
     message: str
     correlationId: str | None = None
-    status: Annotated[int | None, Field(description="The response status; when absent", ge=100, le=599)] = None
-    method: Annotated[str | None, Field(description="The request method; when absent", max_length=16)] = None
+    status: Annotated[
+        int | None, Field(description="The response status; when absent, taken from response.status.", ge=100, le=599)
+    ] = None
+    method: Annotated[
+        str | None, Field(description="The request method; when absent, taken from request.method.", max_length=16)
+    ] = None
     request: Annotated[
         dict[str, Any] | None, Field(description="kong.log.serialize(): uri, url, querystring, method, headers, size.")
     ] = None
