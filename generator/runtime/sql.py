@@ -178,6 +178,7 @@ class Transaction:
         self._held: Any = None  # the lender's connection, from the first statement to the end
         self._busy = False
         self._ended = False
+        self._begun = False  # a statement ran inside the transaction (not only a read() on its own)
 
     async def __aenter__(self) -> Transaction:
         return self
@@ -213,6 +214,7 @@ class Transaction:
         self._busy = True
         try:
             if self._held is not None:
+                self._begun = True
                 return await self._run(statement, params)
             return await self._first(statement, params, alone)
         finally:
@@ -250,6 +252,7 @@ class Transaction:
     async def _run_first(self, statement: ClauseElement, params: Params, alone: bool) -> Rows:
         if not alone or self._dialect.name != "postgresql":
             # SQLite's driver begins a transaction at the first write, so a SELECT before it runs on its own there.
+            self._begun = True
             return await self._run(statement, params)
         driver = self._lender.driver(self._held)
         await driver.set_autocommit(True)
@@ -311,7 +314,9 @@ class Transaction:
         driver = lender.driver(held)
         drop, why = False, None  # the connection is dropped, not given back (and the error that says why)
         try:
-            if commit:
+            if not self._begun:
+                pass  # only a read() ran, on its own: there is nothing to commit or roll back
+            elif commit:
                 await driver.commit()
             else:
                 await driver.rollback()

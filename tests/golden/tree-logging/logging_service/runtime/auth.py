@@ -1,4 +1,4 @@
-# Vendored from the FountainAI deploy project (generator/runtime/auth.py), runtime 7c5d38aa71cb.
+# Vendored from the FountainAI deploy project (generator/runtime/auth.py), runtime 242b322559a3.
 # Do not edit it here: `fountain generate` overwrites it. Change it in the project and regenerate.
 """API-key check for operations whose spec declares an apiKey security scheme."""
 
