@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import hmac
+from collections.abc import Awaitable, Callable
 
 from fastapi import Request
 from fastapi.security import APIKeyHeader
 
 from .errors import Unauthorized
+
+Check = Callable[[Request], Awaitable[None]]
 
 
 class ApiKeyCheck(APIKeyHeader):
@@ -19,9 +22,10 @@ class ApiKeyCheck(APIKeyHeader):
     The errors are ours (the spec's error model), not FastAPI's 403.
     """
 
-    def __init__(self, header: str, scheme: str | None = None):
+    def __init__(self, header: str, scheme: str | None = None, then: tuple[Check, ...] = ()):
         super().__init__(name=header, scheme_name=scheme, auto_error=False)
         self.header = header
+        self.then = then  # the route's other checks, after the key (runtime/checks.py)
 
     # async: nothing here waits, and a plain function would cost a worker-thread round trip per request.
     async def __call__(self, request: Request) -> None:  # type: ignore[override]
@@ -30,8 +34,5 @@ class ApiKeyCheck(APIKeyHeader):
         # Compare against every key in constant time, so timing tells nothing about near misses.
         if not (given and any(hmac.compare_digest(given.encode(), key.encode()) for key in keys)):
             raise Unauthorized(f"a valid {self.header} header is required")
-
-
-def require_api_key(header: str, scheme: str | None = None) -> ApiKeyCheck:
-    """The dependency a secured route lists: the key in `header` must be one of the configured keys."""
-    return ApiKeyCheck(header, scheme)
+        for check in self.then:
+            await check(request)

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Query
 from .. import tables
 from ..handlers import domain
 from ..runtime import hooks
-from ..runtime.auth import require_api_key
+from ..runtime.checks import route_checks
 from ..runtime.context import ContextDep
 from ..runtime.crud import Collection, Filter
 from ..runtime.db import commits
@@ -49,8 +49,12 @@ LOGS = Collection(
         401: {"description": "Missing or invalid API key.", "model": StandardError},
     },
     dependencies=[
-        Depends(require_api_key("X-API-KEY", "apiKeyAuth")),
-        Depends(body_gate(SPEC, "/paths/~1logs/post/requestBody/content/application~1json/schema", required=True)),
+        Depends(
+            route_checks(
+                body_gate(SPEC, "/paths/~1logs/post/requestBody/content/application~1json/schema", required=True),
+                api_key=("X-API-KEY", "apiKeyAuth"),
+            )
+        ),
     ],
 )
 @error_mapping(
@@ -94,7 +98,11 @@ def create_log_entry(
         401: {"description": "Missing or invalid API key.", "model": StandardError},
     },
     dependencies=[
-        Depends(require_api_key("X-API-KEY", "apiKeyAuth")),
+        Depends(
+            route_checks(
+                api_key=("X-API-KEY", "apiKeyAuth"),
+            )
+        ),
     ],
 )
 @error_mapping(
