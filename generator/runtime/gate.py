@@ -63,7 +63,7 @@ def body_gate(spec_file: Path, schema_pointer: str, required: bool) -> Callable[
                 _reject(("body",), "a request body is required")
             return
         try:
-            data: Any = json.loads(raw)
+            data: Any = await request.json()  # FastAPI has parsed it already: Starlette keeps what it parsed
         except ValueError as exc:
             _reject(("body",), f"invalid JSON: {exc}")
         if accepts is not None and accepts(data):

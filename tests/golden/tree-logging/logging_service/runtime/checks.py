@@ -1,4 +1,4 @@
-# Vendored from the FountainAI deploy project (generator/runtime/checks.py), runtime 15684d74ed8e.
+# Vendored from the FountainAI deploy project (generator/runtime/checks.py), runtime 064fb4fff839.
 # Do not edit it here: `fountain generate` overwrites it. Change it in the project and regenerate.
 """A route's checks in one dependency: the API key first, then the query's formats and the body.
 

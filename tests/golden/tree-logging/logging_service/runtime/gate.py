@@ -1,4 +1,4 @@
-# Vendored from the FountainAI deploy project (generator/runtime/gate.py), runtime 15684d74ed8e.
+# Vendored from the FountainAI deploy project (generator/runtime/gate.py), runtime 064fb4fff839.
 # Do not edit it here: `fountain generate` overwrites it. Change it in the project and regenerate.
 """Request bodies checked against the spec's own JSON schema, before pydantic sees them.
 
@@ -65,7 +65,7 @@ def body_gate(spec_file: Path, schema_pointer: str, required: bool) -> Callable[
                 _reject(("body",), "a request body is required")
             return
         try:
-            data: Any = json.loads(raw)
+            data: Any = await request.json()  # FastAPI has parsed it already: Starlette keeps what it parsed
         except ValueError as exc:
             _reject(("body",), f"invalid JSON: {exc}")
         if accepts is not None and accepts(data):

@@ -1,4 +1,4 @@
-# Vendored from the FountainAI deploy project (generator/runtime/lending.py), runtime 15684d74ed8e.
+# Vendored from the FountainAI deploy project (generator/runtime/lending.py), runtime 064fb4fff839.
 # Do not edit it here: `fountain generate` overwrites it. Change it in the project and regenerate.
 """Where a Transaction's connection comes from: psycopg's own pool on PostgreSQL, SQLAlchemy's on SQLite.
 
