@@ -56,7 +56,7 @@ class Database:
         if parsed.drivername not in _ASYNC_DRIVERS or not _is_sqlite_file(self.url):
             # An in-memory database is one per connection: the async pool's would lack the migrated tables.
             raise RuntimeError(
-                f"DATABASE_URL: an async domain function needs SQLite on a file or PostgreSQL, not {parsed.drivername}"
+                f"DATABASE_URL: an async domain function needs SQLite on a file or PostgreSQL (psycopg), not {parsed.drivername}"
             )
         # Imported here: a service without async functions does not load the asyncio extension (memory limit).
         from sqlalchemy.ext.asyncio import create_async_engine

@@ -6,7 +6,7 @@ places; the spec is the contract, so its schema decides what a valid request is.
 The judge is openapi-schema-validator (OpenAPI's dialects of JSON Schema). A body goes first to
 jsonschema-rs (Schemathesis's own validator, compiled), which took the check from 0.05 ms to a few µs a
 request under bench/sequence.py's load; it only ever says yes for a schema it cannot read more loosely than
-the judge does (see _FAST), and every body it does not accept goes to the judge, whose verdict and message
+the judge does (see _FAST_ASSERTIONS), and every body it does not accept goes to the judge, whose verdict and message
 stand.
 """
 
