@@ -129,7 +129,8 @@ def test_a_spec_that_rebases_refs_keeps_them_for_the_registry(tmp_path: Path):
 
 
 # Values a client may send in place of any property's: other types, null, edges of numbers, a lone surrogate.
-_ODD_VALUES = [None, True, 0, -1, 1.0, 1.5, 2**63, 2**70, -(2**63) - 1, float("nan"), [], [None], {}]
+_ODD_VALUES = [None, True, 0, -1, 1.0, 1.5, 2**53 + 1, 2**63 - 1, 2**63, float(2**63), 2**64 + 1, 2**70]
+_ODD_VALUES += [-(2**63), -(2**63) - 1, 1e30, float("nan"), float("inf"), [], [None], {}]
 _ODD_VALUES += ["", "x", "X!", " a", "Ω", "-1", "2026-13-45", "a" * 300, "\ud800"]
 
 
@@ -211,13 +212,34 @@ def _pointed(spec: dict, pointer: str):
         {"discriminator": {"propertyName": "kind"}},
         {"exclusiveMinimum": 3},  # a number in 3.0 (a flag there)
         {"type": ["string", "null"]},  # a list in 3.0
+        {"type": "null"},  # not a 3.0 type
         {"patternProperties": {"^x": {}}},
+        # jsonschema-rs reads an integer past 64 bits as a float: 10**30 + 1 would pass minimum 1e30.
+        {"minimum": 1e30},
+        {"maximum": 2.0**60},
+        {"maximum": 2**64},
+        {"minimum": 2**63, "exclusiveMinimum": True},
+        {"enum": [1e30, "a"]},
     ],
 )
 def test_the_fast_check_stands_aside_where_it_could_read_looser(keyword: dict):
     schema = {"type": "object", "properties": {"name": {"type": "string", **keyword}}}
     assert gate.fast_acceptor(schema, is_31=False) is None
-    assert gate.fast_acceptor({"type": "object", "properties": {"name": {"type": "string"}}}, is_31=False)
+    small = {"minimum": -(2**63), "maximum": 2**63 - 1, "enum": [1, 2.5, 2**62, "a", None, [3]]}
+    assert gate.fast_acceptor({"type": "object", "properties": {"name": {"type": "string", **small}}}, is_31=False)
+
+
+@pytest.mark.parametrize("keyword", [{"exclusiveMinimum": 2**63}, {"const": 2**70}, {"exclusiveMaximum": True}])
+def test_the_fast_check_stands_aside_in_31_too(keyword: dict):
+    assert gate.fast_acceptor({"type": "integer", **keyword}, is_31=True) is None
+    assert gate.fast_acceptor({"type": ["integer", "null"], "exclusiveMinimum": 2**52}, is_31=True)
+
+
+def test_big_numbers_go_to_the_judge(tmp_path: Path):
+    # What the fast check would get wrong with a bound past 2**53 (checked against the judge here).
+    for schema, body in [({"minimum": 1e30}, 10**30 + 1), ({"maximum": 1.8446744073709552e19}, 2**64 + 1)]:
+        assert not OAS30Validator(schema).is_valid(body)
+        assert gate.fast_acceptor(schema, is_31=False) is None
 
 
 @pytest.mark.parametrize("version", ["3.0.3", "3.1.0"])

@@ -315,3 +315,17 @@ def test_borrowers_past_the_pool_size_wait_their_turn(tmp_path: Path, monkeypatc
         await db.dispose()
 
     asyncio.run(scenario())
+
+
+@pytest.mark.parametrize("kind", DATABASES)
+def test_the_pool_opens_again_after_the_app_stops(kind: str, tmp_path: Path):
+    # An app whose lifespan runs twice (a second TestClient): a closed psycopg pool cannot be opened again.
+    db = _database(kind, tmp_path)
+
+    async def scenario() -> None:
+        await _in_one(db, lambda t: t.execute(_ADD, {"i": 1, "b": "before", "k": "k"}))
+        await db.dispose()
+        assert (await _in_one(db, lambda t: t.read(_ONE, {"i": 1}))).scalar_one() == "before"
+        await db.dispose()
+
+    asyncio.run(scenario())

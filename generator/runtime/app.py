@@ -101,6 +101,9 @@ def build_app(
             db.migrate(migrations)
         if uses_async:
             # At start-up, not on the first request: a DATABASE_URL the async pool cannot serve stops the service.
+            # The synchronous ping first: a database it cannot reach fails at once with the driver's reason,
+            # where the async pool would wait for its connection to time out.
+            await anyio.to_thread.run_sync(db.ping)
             await db.ping_async()
         yield
         await db.dispose()

@@ -102,8 +102,11 @@ class Database:
 
     async def dispose(self) -> None:
         self.engine.dispose()
-        if "lender" in self.__dict__:  # made only on first use (functools.cached_property keeps it there)
-            await self.lender.close()
+        # Made only on first use; a closed psycopg pool cannot open again, so the next use makes a new one
+        # (an app whose lifespan runs twice: a second TestClient).
+        lender = self.__dict__.pop("lender", None)
+        if lender is not None:
+            await lender.close()
 
 
 def _is_sqlite_file(url: str) -> bool:

@@ -79,14 +79,20 @@ def body_gate(spec_file: Path, schema_pointer: str, required: bool) -> Callable[
 # "more of these makes it stricter" (no `not`, no `oneOf`: a branch judged more strictly can turn their
 # no into a yes), and on each jsonschema-rs is as strict or stricter: it refuses `null` where 3.0's
 # `nullable` allows it, requires a readOnly property 3.0's `required` skips, refuses 1.0 as a 3.0
-# integer and numbers past 64 bits, compares integer bounds exactly, and (validate_formats=False)
-# asserts no format, as the gate's validators assert none. Left out: `pattern` (ECMA and Python
-# regular expressions differ), `multipleOf` (float division differs), `uniqueItems`, `discriminator`,
-# $refs still standing (recursive), and anything else. The annotations are ignored by both.
+# integer, and (validate_formats=False) asserts no format, as the gate's validators assert none. It
+# compares integers and floats exactly, as Python does, except that an integer past 64 bits becomes a
+# float: a bound, `enum` or `const` number must be an integer within 64 bits (a body's integer past them
+# stays past the bound when rounded) or a float below 2**53 (no rounded integer crosses it).
+# Left out: `pattern` (ECMA and Python regular expressions differ), `multipleOf` (float division
+# differs), `uniqueItems`, `discriminator`, $refs still standing (recursive), and anything else. The
+# annotations are ignored by both.
 _FAST_ASSERTIONS = {
-    "type", "enum", "const", "required", "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum",
-    "minLength", "maxLength", "minItems", "maxItems", "minProperties", "maxProperties",
+    "required", "minLength", "maxLength", "minItems", "maxItems", "minProperties", "maxProperties",
 }  # fmt: skip
+_FAST_BOUNDS = {"minimum", "maximum"}
+_EXACT = 2**53  # below it, every integer is a float as well
+_INT64 = 2**63
+_OAS30_TYPES = {"string", "number", "integer", "boolean", "array", "object"}
 _FAST_ANNOTATIONS = {
     "title", "description", "default", "example", "examples", "deprecated", "readOnly", "writeOnly",
     "nullable", "format", "xml", "externalDocs", "$comment",
@@ -129,15 +135,38 @@ def _fast(node: Any, is_31: bool) -> bool:
         elif key == "additionalProperties":
             ok = isinstance(value, bool) or _fast(value, is_31)
         elif key == "type":
-            ok = isinstance(value, str) or (is_31 and isinstance(value, list))  # a list is 3.1's, not 3.0's
+            # 3.1's may be a list, and "null"; 3.0 has neither (its validator would refuse what these accept).
+            ok = isinstance(value, str | list) if is_31 else isinstance(value, str) and value in _OAS30_TYPES
         elif key in ("exclusiveMinimum", "exclusiveMaximum"):
             # 3.0's is a flag on minimum/maximum (draft 4), 3.1's a bound of its own: each read only in its form.
-            ok = not isinstance(value, bool) and isinstance(value, int | float) if is_31 else isinstance(value, bool)
+            ok = _exact_number(value) if is_31 else isinstance(value, bool)
+        elif key in _FAST_BOUNDS:
+            ok = _exact_number(value)
+        elif key in ("enum", "const"):
+            ok = _exact_numbers_only(value)
         else:
             ok = key in _FAST_ASSERTIONS
         if not ok:
             return False
     return True
+
+
+def _exact_number(value: Any) -> bool:
+    """A number jsonschema-rs compares as exactly as Python: an integer within 64 bits, a float below 2**53."""
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, int):
+        return -_INT64 <= value < _INT64
+    return isinstance(value, float) and abs(value) < _EXACT
+
+
+def _exact_numbers_only(value: Any) -> bool:
+    """Whether every number in a JSON value (an enum's list, a const) is one jsonschema-rs compares exactly."""
+    if isinstance(value, list):
+        return all(_exact_numbers_only(v) for v in value)
+    if isinstance(value, dict):
+        return all(_exact_numbers_only(v) for v in value.values())
+    return _exact_number(value) if isinstance(value, int | float) and not isinstance(value, bool) else True
 
 
 # Keywords that change what a $ref means below them: a spec using them keeps its $refs for the registry.

@@ -1,4 +1,4 @@
-# Vendored from the FountainAI deploy project (generator/runtime/app.py), runtime 064fb4fff839.
+# Vendored from the FountainAI deploy project (generator/runtime/app.py), runtime 4b28557164b8.
 # Do not edit it here: `fountain generate` overwrites it. Change it in the project and regenerate.
 """Assemble a service's FastAPI app: versioned routers, error handlers, health, deprecation headers."""
 
@@ -103,6 +103,9 @@ def build_app(
             db.migrate(migrations)
         if uses_async:
             # At start-up, not on the first request: a DATABASE_URL the async pool cannot serve stops the service.
+            # The synchronous ping first: a database it cannot reach fails at once with the driver's reason,
+            # where the async pool would wait for its connection to time out.
+            await anyio.to_thread.run_sync(db.ping)
             await db.ping_async()
         yield
         await db.dispose()

@@ -1,4 +1,4 @@
-# Vendored from the FountainAI deploy project (generator/runtime/db.py), runtime 064fb4fff839.
+# Vendored from the FountainAI deploy project (generator/runtime/db.py), runtime 4b28557164b8.
 # Do not edit it here: `fountain generate` overwrites it. Change it in the project and regenerate.
 """Database engine, one transaction per request, and Alembic migrations run at start-up."""
 
@@ -58,7 +58,7 @@ class Database:
         if parsed.drivername not in _ASYNC_DRIVERS or not _is_sqlite_file(self.url):
             # An in-memory database is one per connection: the async pool's would lack the migrated tables.
             raise RuntimeError(
-                f"DATABASE_URL: an async domain function needs SQLite on a file or PostgreSQL, not {parsed.drivername}"
+                f"DATABASE_URL: an async domain function needs SQLite on a file or PostgreSQL (psycopg), not {parsed.drivername}"
             )
         # Imported here: a service without async functions does not load the asyncio extension (memory limit).
         from sqlalchemy.ext.asyncio import create_async_engine
@@ -104,8 +104,11 @@ class Database:
 
     async def dispose(self) -> None:
         self.engine.dispose()
-        if "lender" in self.__dict__:  # made only on first use (functools.cached_property keeps it there)
-            await self.lender.close()
+        # Made only on first use; a closed psycopg pool cannot open again, so the next use makes a new one
+        # (an app whose lifespan runs twice: a second TestClient).
+        lender = self.__dict__.pop("lender", None)
+        if lender is not None:
+            await lender.close()
 
 
 def _is_sqlite_file(url: str) -> bool:

@@ -1,4 +1,4 @@
-# Vendored from the FountainAI deploy project (generator/runtime/lending.py), runtime 064fb4fff839.
+# Vendored from the FountainAI deploy project (generator/runtime/lending.py), runtime 4b28557164b8.
 # Do not edit it here: `fountain generate` overwrites it. Change it in the project and regenerate.
 """Where a Transaction's connection comes from: psycopg's own pool on PostgreSQL, SQLAlchemy's on SQLite.
 
@@ -12,6 +12,7 @@ Both lend the driver's own connection; neither pings it first (runtime/sql.py re
 from __future__ import annotations
 
 import asyncio
+import time
 from typing import Any, Protocol
 
 from sqlalchemy.util import greenlet_spawn
@@ -63,8 +64,9 @@ class PsycopgLender:
         # min_size 1: it grows to `size` under load one connection at a time and closes idle ones after 10
         # minutes, as a service that is mostly idle should.
         self._pool = AsyncConnectionPool(kwargs=arguments, min_size=1, max_size=size, timeout=_WAIT, open=False)
-        # Borrowers queue here, one permit a connection, so the pool's getconn finds one free: its own queue
-        # (a task and a timer for each waiter) cost 0.035 ms a request more under bench/sequence.py's load.
+        # Borrowers queue here, one permit a connection, so once the pool has grown its getconn finds one
+        # free: its own queue (a task and a timer for each waiter) cost 0.035 ms a request more under
+        # bench/sequence.py's load.
         self._permits = asyncio.Semaphore(size)
         self._opened = False
         self._opening = asyncio.Lock()
@@ -75,16 +77,19 @@ class PsycopgLender:
                 if not self._opened:
                     await self._pool.open()
                     self._opened = True
+        # One deadline for the whole borrow: the queue here, then the pool's own wait (a connection it is
+        # still making, or one replacing a dropped one; a database that is down keeps it waiting to the end).
+        deadline = time.monotonic() + _WAIT
         if self._permits.locked():
             try:
-                async with asyncio.timeout(_WAIT):  # as long as the pool would have let it wait
+                async with asyncio.timeout(_WAIT):
                     await self._permits.acquire()
             except TimeoutError:
                 raise self._timeout(f"couldn't get a connection after {_WAIT} sec") from None
         else:
             await self._permits.acquire()
         try:
-            return await self._pool.getconn()
+            return await self._pool.getconn(timeout=max(deadline - time.monotonic(), 0.001))
         except BaseException:
             self._permits.release()
             raise
@@ -101,8 +106,10 @@ class PsycopgLender:
     async def drop(self, held: Any, error: BaseException | None) -> None:
         # A closed connection given back is discarded and replaced by the pool (psycopg_pool/pool_async.py,
         # _return_connection: transaction status UNKNOWN).
-        await held.close()
-        await self.give_back(held)
+        try:
+            await held.close()
+        finally:
+            await self.give_back(held)
 
     def is_lost(self, held: Any, error: BaseException) -> bool:
         return bool(held.broken or held.closed)

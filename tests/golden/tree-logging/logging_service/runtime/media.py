@@ -1,4 +1,4 @@
-# Vendored from the FountainAI deploy project (generator/runtime/media.py), runtime 064fb4fff839.
+# Vendored from the FountainAI deploy project (generator/runtime/media.py), runtime 4b28557164b8.
 # Do not edit it here: `fountain generate` overwrites it. Change it in the project and regenerate.
 """Responses of operations whose spec documents a text body (text/html, text/plain, ...) instead of JSON."""
 

@@ -1,4 +1,4 @@
-# Vendored from the FountainAI deploy project (generator/runtime/sql.py), runtime 064fb4fff839.
+# Vendored from the FountainAI deploy project (generator/runtime/sql.py), runtime 4b28557164b8.
 # Do not edit it here: `fountain generate` overwrites it. Change it in the project and regenerate.
 """One transaction for an `async def` domain function: SQLAlchemy statements run straight on the driver connection.
 
