@@ -6,7 +6,7 @@
 3. The guide's sample (bench/sequence_guide_app.py: read, add one, write), one uvicorn worker, with the number
    of duplicates it hands out: two answers giving the same element the same number after different requests
    (a lost update), and, for the generated service, any number given to two elements of one type.
-4. The driver row (bench/sequence_driver_app.py): the same HTTP stack and the same SQL over async psycopg, with
+4. The driver row (bench/sequence_driver_app.py): the same HTTP stack and the same SQL over asyncpg, with
    no SQLAlchemy, API-key check or spec check of the body: the edge of what a service on this stack reaches.
 5. The floor (bench/sequence_floor_app.py): the same HTTP stack and body, no database: what FastAPI and
    uvicorn alone cost here, the most any service on them can reach.

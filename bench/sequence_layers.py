@@ -9,7 +9,8 @@ this process alone (PostgreSQL's own work is its processes'), so the layers can 
    service runs it for an element that already has its number;
 4. the same lookup inside a transaction (execute(), then the commit);
 5. the same through SQLAlchemy's AsyncSession with a pre-pinging pool, what the service used before the Transaction;
-6. the lookup and a commit on one psycopg AsyncConnection, and 7. the lookup alone on it: the driver.
+6. the lookup and a commit on one psycopg AsyncConnection, and 7. the lookup alone on it;
+8. and 9. the same on one asyncpg connection, the driver the Transaction runs on: the drivers alone.
 Run: .venv/bin/python bench/sequence_layers.py [--requests 3000]
 PostgreSQL: FOUNTAIN_BENCH_POSTGRES_URL, else a throwaway cluster (scripts/pg-throwaway) for the run.
 """
@@ -158,6 +159,24 @@ async def _database_layers(db, lookup, url: str, requests: int) -> list[tuple[st
             await (await connection.execute(statement, {"t": "script", "e": i})).fetchone()
 
         rows.append(("psycopg alone, the lookup alone", await _cpu_ms(alone, requests)))
+    import asyncpg
+
+    numbered = str(lookup.compile(dialect=db.lender.dialect))  # the same SQL in asyncpg's $1 style
+    driver = await asyncpg.connect(dsn)
+    try:
+
+        async def asyncpg_in_transaction(i: int) -> None:
+            await driver.execute("BEGIN")
+            await driver.fetchrow(numbered, "script", i)
+            await driver.execute("COMMIT")
+
+        async def asyncpg_alone(i: int) -> None:
+            await driver.fetchrow(numbered, "script", i)
+
+        rows.append(("asyncpg alone, lookup and commit", await _cpu_ms(asyncpg_in_transaction, requests)))
+        rows.append(("asyncpg alone, the lookup alone", await _cpu_ms(asyncpg_alone, requests)))
+    finally:
+        await driver.close()
     return rows
 
 

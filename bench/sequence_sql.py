@@ -1,7 +1,8 @@
 """The SQL of services/central-sequence/domain.py's POST /sequence, in psycopg's paramstyle, for the baselines.
 
 bench/sequence.py's ceiling (threads, sync psycopg) and bench/sequence_driver_app.py (FastAPI, async psycopg)
-run these same statements, so the rows differ only in what sits around the SQL.
+run these same statements, so the rows differ only in what sits around the SQL (the driver row in asyncpg's
+`$1` style: `numbered`).
 """
 
 TABLES = (
@@ -16,3 +17,9 @@ TAKE = (
 )
 KEEP = "INSERT INTO s VALUES (%s, %s, %s, %s)"
 GIVE_BACK = "UPDATE c SET last_number = last_number - 1 WHERE element_type = %s"
+
+
+def numbered(sql: str) -> str:
+    """The statement with asyncpg's numbered parameters ($1, $2, ...) in place of psycopg's %s."""
+    parts = sql.split("%s")
+    return "".join(f"{part}${i}" for i, part in enumerate(parts[:-1], 1)) + parts[-1]

@@ -14,8 +14,8 @@ RUNTIME = (
     "aiosqlite==0.22.1",
     "alembic==1.20.1",
     "psycopg[binary]==3.3.9",
-    # The pool of `async def` domain functions on PostgreSQL (runtime/lending.py).
-    "psycopg-pool==3.3.3",
+    # The driver of `async def` domain functions on PostgreSQL (runtime/lending.py); psycopg serves the rest.
+    "asyncpg==0.32.0",
     "openapi-schema-validator==0.9.0",
     # The body gate's fast yes (runtime/gate.py); the version Schemathesis itself requires.
     "jsonschema-rs==0.60.3",

@@ -1,4 +1,4 @@
-# Vendored from the FountainAI deploy project (generator/runtime/auth.py), runtime 4b28557164b8.
+# Vendored from the FountainAI deploy project (generator/runtime/auth.py), runtime 3de8bc9cdedf.
 # Do not edit it here: `fountain generate` overwrites it. Change it in the project and regenerate.
 """API-key check for operations whose spec declares an apiKey security scheme."""
 

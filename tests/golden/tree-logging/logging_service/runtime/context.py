@@ -1,4 +1,4 @@
-# Vendored from the FountainAI deploy project (generator/runtime/context.py), runtime 4b28557164b8.
+# Vendored from the FountainAI deploy project (generator/runtime/context.py), runtime 3de8bc9cdedf.
 # Do not edit it here: `fountain generate` overwrites it. Change it in the project and regenerate.
 """What the hand-written domain module receives: the request's database session, settings, version and clients."""
 

@@ -1,4 +1,4 @@
-# Vendored from the FountainAI deploy project (generator/runtime/errors.py), runtime 4b28557164b8.
+# Vendored from the FountainAI deploy project (generator/runtime/errors.py), runtime 3de8bc9cdedf.
 # Do not edit it here: `fountain generate` overwrites it. Change it in the project and regenerate.
 """Error bodies in the spec's own error model, and the exception handlers that produce them."""
 

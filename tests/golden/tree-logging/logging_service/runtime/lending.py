@@ -1,23 +1,47 @@
-# Vendored from the FountainAI deploy project (generator/runtime/lending.py), runtime 4b28557164b8.
+# Vendored from the FountainAI deploy project (generator/runtime/lending.py), runtime 3de8bc9cdedf.
 # Do not edit it here: `fountain generate` overwrites it. Change it in the project and regenerate.
-"""Where a Transaction's connection comes from: psycopg's own pool on PostgreSQL, SQLAlchemy's on SQLite.
+"""Where a Transaction's connection comes from, and how its statements reach the driver: asyncpg on PostgreSQL,
+SQLAlchemy's asyncio pool over aiosqlite on SQLite.
 
-Why two: under load, lending through SQLAlchemy's asyncio pool (a greenlet for the checkout and another for
-the return, an asyncio queue behind both) cost 0.13 ms of the service's CPU a request with 32 clients, a
-sixth of the whole request (bench/sequence.py, a profile of the service under its load); psycopg_pool lends
-an AsyncConnection with one await. SQLite keeps SQLAlchemy's pool, whose aiosqlite connections it knows.
-Both lend the driver's own connection; neither pings it first (runtime/sql.py replaces a dead one).
+Why asyncpg, not psycopg (which the synchronous engine, Alembic and plain domain functions use): under
+bench/sequence.py's load a POST /sequence cost the service 0.59 ms of CPU on psycopg's AsyncConnection
+and psycopg_pool, 0.43 ms on asyncpg, alternating on one machine. asyncpg's protocol is compiled and keeps the
+socket registered with the event loop, where psycopg waits on it afresh (a future and two epoll calls) for
+every round trip; its pool, on top, spent 0.035 ms a request. SQLAlchemy still compiles each statement, with
+its asyncpg dialect (`$1` parameters, the casts asyncpg needs), so the SQL is what SQLAlchemy would send.
+Neither lender pings a connection first (runtime/sql.py replaces a dead one).
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import time
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 from sqlalchemy.util import greenlet_spawn
 
 _WAIT = 30  # seconds a borrower waits for a connection: SQLAlchemy's pool_timeout default
+_PREPARED = 256  # statements kept prepared on each PostgreSQL connection
+
+
+class PoolTimeout(TimeoutError):
+    """No connection came free in time."""
+
+
+class Ran(NamedTuple):
+    """What a statement gave back, as the driver gives it."""
+
+    rows: Any  # its rows (sequences of values), empty for a statement without rows
+    names: tuple[str, ...] | None  # its columns' names (None: a statement without rows)
+    codes: tuple[Any, ...]  # its columns' type codes, which some result processors read (PostgreSQL's NUMERIC)
+    rowcount: int  # rows it changed or returned, as the driver counts them (-1: not known)
+
+
+def _count(status: str | None) -> int:
+    """The row count of a PostgreSQL command tag ("UPDATE 3", "INSERT 0 1"; -1 for one without a count)."""
+    last = (status or "").rpartition(" ")[2]
+    return int(last) if last.isdigit() else -1
 
 
 class Lender(Protocol):
@@ -28,10 +52,22 @@ class Lender(Protocol):
     size: int  # connections it holds at most
 
     async def borrow(self) -> Any:
-        """A held connection: `driver(held)` is the driver's own."""
+        """A connection for one transaction, waiting up to _WAIT seconds for one to come free."""
 
-    def driver(self, held: Any) -> Any:
-        """The driver's connection of a held one."""
+    async def run(self, held: Any, sql: str, parameters: Any) -> Ran:
+        """Run one statement in the driver's own form (SQL text and positional parameters)."""
+
+    async def run_many(self, held: Any, sql: str, parameter_sets: list[Any]) -> int:
+        """Run one statement for each parameter set, returning no rows: the rows changed (-1: not known)."""
+
+    async def begin(self, held: Any) -> None:
+        """Begin the transaction its next statements run in."""
+
+    async def commit(self, held: Any) -> None:
+        """Commit what the transaction did."""
+
+    async def rollback(self, held: Any) -> None:
+        """Undo what the transaction did."""
 
     async def give_back(self, held: Any) -> None:
         """Return a connection whose transaction has ended."""
@@ -49,78 +85,117 @@ class Lender(Protocol):
         """Close every connection."""
 
 
-class PsycopgLender:
-    """psycopg_pool's AsyncConnectionPool, its connections made as SQLAlchemy's psycopg dialect makes them."""
+class _Connection:
+    """An asyncpg connection and the statements prepared on it (its SQL, column names and type codes)."""
 
-    def __init__(self, dialect: Any, url: Any, size: int):
-        from psycopg import Error
-        from psycopg_pool import AsyncConnectionPool, PoolTimeout
+    __slots__ = ("driver", "prepared")
 
-        self.dialect, self.errors, self.size = dialect, Error, size
-        self._timeout = PoolTimeout  # what the pool raises itself when it has no connection in time
-        # The dialect's own connect arguments (host, port, database, credentials, its adapters), so a connection
-        # here is what SQLAlchemy's pool would have opened: the password stays in memory, never on a command line.
-        _, arguments = dialect.create_connect_args(url)
-        # min_size 1: it grows to `size` under load one connection at a time and closes idle ones after 10
-        # minutes, as a service that is mostly idle should.
-        self._pool = AsyncConnectionPool(kwargs=arguments, min_size=1, max_size=size, timeout=_WAIT, open=False)
-        # Borrowers queue here, one permit a connection, so once the pool has grown its getconn finds one
-        # free: its own queue (a task and a timer for each waiter) cost 0.035 ms a request more under
-        # bench/sequence.py's load.
+    def __init__(self, driver: Any):
+        self.driver = driver
+        self.prepared: dict[str, tuple[Any, tuple[str, ...], tuple[int, ...]]] = {}
+
+
+class AsyncpgLender:
+    """asyncpg connections, at most `size`, made on first need and lent last in, first out."""
+
+    def __init__(self, url: Any, size: int):
+        import asyncpg
+        from sqlalchemy.dialects.postgresql.asyncpg import dialect
+
+        self.dialect, self.size = dialect(), size
+        # The database's answers, the driver's own refusals (a closed connection), and the socket's.
+        self.errors = (asyncpg.PostgresError, asyncpg.InterfaceError, OSError)
+        self._asyncpg = asyncpg
+        # libpq's URL form, which asyncpg reads (sslmode included): the password stays in memory, never on a
+        # command line.
+        self._dsn = url.set(drivername="postgresql").render_as_string(hide_password=False)
+        self._idle: list[_Connection] = []
+        self._out = 0
+        # Borrowers queue here, one permit a connection: one await when one is free.
         self._permits = asyncio.Semaphore(size)
-        self._opened = False
-        self._opening = asyncio.Lock()
 
-    async def borrow(self) -> Any:
-        if not self._opened:
-            async with self._opening:
-                if not self._opened:
-                    await self._pool.open()
-                    self._opened = True
-        # One deadline for the whole borrow: the queue here, then the pool's own wait (a connection it is
-        # still making, or one replacing a dropped one; a database that is down keeps it waiting to the end).
+    async def borrow(self) -> _Connection:
         deadline = time.monotonic() + _WAIT
         if self._permits.locked():
             try:
                 async with asyncio.timeout(_WAIT):
                     await self._permits.acquire()
             except TimeoutError:
-                raise self._timeout(f"couldn't get a connection after {_WAIT} sec") from None
+                raise PoolTimeout(f"no database connection free after {_WAIT} s") from None
         else:
             await self._permits.acquire()
         try:
-            return await self._pool.getconn(timeout=max(deadline - time.monotonic(), 0.001))
+            held = self._idle.pop() if self._idle else await self._connect(deadline)
         except BaseException:
             self._permits.release()
             raise
-
-    def driver(self, held: Any) -> Any:
+        self._out += 1
         return held
 
-    async def give_back(self, held: Any) -> None:
+    async def _connect(self, deadline: float) -> _Connection:
+        driver = await self._asyncpg.connect(self._dsn, timeout=max(deadline - time.monotonic(), 0.001))
         try:
-            await self._pool.putconn(held)
-        finally:
-            self._permits.release()
+            # SQLAlchemy's JSON types hand over JSON text and take back what the driver decodes (as its own
+            # asyncpg dialect sets up each connection: sqlalchemy/dialects/postgresql/asyncpg.py, on_connect).
+            for name in ("json", "jsonb"):
+                await driver.set_type_codec(name, encoder=str, decoder=json.loads, schema="pg_catalog")
+        except BaseException:
+            driver.terminate()
+            raise
+        return _Connection(driver)
 
-    async def drop(self, held: Any, error: BaseException | None) -> None:
-        # A closed connection given back is discarded and replaced by the pool (psycopg_pool/pool_async.py,
-        # _return_connection: transaction status UNKNOWN).
-        try:
-            await held.close()
-        finally:
-            await self.give_back(held)
+    async def run(self, held: _Connection, sql: str, parameters: Any) -> Ran:
+        prepared = held.prepared.get(sql)
+        if prepared is None:
+            # Prepared once per connection: later runs are one round trip (Bind, Execute, Sync) with the column
+            # names and type codes known. Oldest first out past _PREPARED (SQL with `IN` lists of many lengths).
+            statement = await held.driver.prepare(sql)
+            columns = statement.get_attributes()
+            prepared = statement, tuple(c.name for c in columns), tuple(c.type.oid for c in columns)
+            if len(held.prepared) >= _PREPARED:
+                held.prepared.pop(next(iter(held.prepared)))
+            held.prepared[sql] = prepared
+        statement, names, codes = prepared
+        rows = await statement.fetch(*parameters)
+        return Ran(rows, names if names else None, codes, _count(statement.get_statusmsg()))
 
-    def is_lost(self, held: Any, error: BaseException) -> bool:
-        return bool(held.broken or held.closed)
+    async def run_many(self, held: _Connection, sql: str, parameter_sets: list[Any]) -> int:
+        await held.driver.executemany(sql, parameter_sets)
+        return -1  # asyncpg does not count the rows of executemany
+
+    async def begin(self, held: _Connection) -> None:
+        await held.driver.execute("BEGIN")
+
+    async def commit(self, held: _Connection) -> None:
+        await held.driver.execute("COMMIT")
+
+    async def rollback(self, held: _Connection) -> None:
+        await held.driver.execute("ROLLBACK")
+
+    async def give_back(self, held: _Connection) -> None:
+        self._out -= 1
+        self._idle.append(held)
+        self._permits.release()
+
+    async def drop(self, held: _Connection, error: BaseException | None) -> None:
+        # Its place is free again: the next borrower finding no idle connection makes a new one.
+        self._out -= 1
+        self._permits.release()
+        held.driver.terminate()
+
+    def is_lost(self, held: _Connection, error: BaseException) -> bool:
+        return held.driver.is_closed() or isinstance(error, OSError | self._asyncpg.ConnectionDoesNotExistError)
 
     def lent(self) -> int:
-        stats = self._pool.get_stats()
-        return stats.get("pool_size", 0) - stats.get("pool_available", 0)
+        return self._out
 
     async def close(self) -> None:
-        if self._opened:
-            await self._pool.close()
+        idle, self._idle = self._idle, []
+        for held in idle:
+            try:
+                await held.driver.close(timeout=5)
+            except (*self.errors, TimeoutError):
+                held.driver.terminate()  # already lost, or the server does not answer: close the socket
 
 
 class SqlAlchemyLender:
@@ -135,8 +210,32 @@ class SqlAlchemyLender:
     async def borrow(self) -> Any:
         return await self._engine.raw_connection()
 
-    def driver(self, held: Any) -> Any:
-        return held.driver_connection
+    async def run(self, held: Any, sql: str, parameters: Any) -> Ran:
+        cursor = await held.driver_connection.execute(sql, parameters)
+        try:
+            description = cursor.description  # None: a statement without rows
+            rows = await cursor.fetchall() if description is not None else ()
+            names = tuple(column[0] for column in description) if description is not None else None
+            return Ran(rows, names, tuple(column[1] for column in description or ()), cursor.rowcount)
+        finally:
+            await cursor.close()
+
+    async def run_many(self, held: Any, sql: str, parameter_sets: list[Any]) -> int:
+        cursor = await held.driver_connection.cursor()
+        try:
+            await cursor.executemany(sql, parameter_sets)
+            return cursor.rowcount
+        finally:
+            await cursor.close()
+
+    async def begin(self, held: Any) -> None:
+        pass  # Python's sqlite3 begins the transaction itself, before the first statement that writes
+
+    async def commit(self, held: Any) -> None:
+        await held.driver_connection.commit()
+
+    async def rollback(self, held: Any) -> None:
+        await held.driver_connection.rollback()
 
     async def give_back(self, held: Any) -> None:
         await greenlet_spawn(held.close)

@@ -1,13 +1,13 @@
-# Vendored from the FountainAI deploy project (generator/runtime/sql.py), runtime 4b28557164b8.
+# Vendored from the FountainAI deploy project (generator/runtime/sql.py), runtime 3de8bc9cdedf.
 # Do not edit it here: `fountain generate` overwrites it. Change it in the project and regenerate.
 """One transaction for an `async def` domain function: SQLAlchemy statements run straight on the driver connection.
 
 Why not AsyncSession: for the few short statements of a hot operation, SQLAlchemy's asyncio session spends
 more CPU than the statements (bench/sequence_layers.py: a greenlet for every call, the ORM's bookkeeping
 around each text() statement). Here SQLAlchemy still compiles each statement (once, for the dialect's
-parameter style: `:name` becomes `%(name)s` for psycopg, `?` for SQLite) and applies the column types' bind
-and result processors (SafeText, Document, WholeNumber); the statements and the commit go to psycopg or
-aiosqlite directly, on a connection lent by runtime/lending.py.
+parameter style: `:name` becomes `$1` for asyncpg, `?` for SQLite) and applies the column types' bind
+and result processors (SafeText, Document, WholeNumber); the statements and the commit go to asyncpg or
+aiosqlite directly, through the runtime/lending.py lender that lent the connection.
 """
 
 from __future__ import annotations
@@ -180,7 +180,7 @@ class Transaction:
         self._held: Any = None  # the lender's connection, from the first statement to the end
         self._busy = False
         self._ended = False
-        self._begun = False  # a statement ran inside the transaction (not only a read() on its own)
+        self._begun = False  # the transaction began (not only a read() ran on its own)
 
     async def __aenter__(self) -> Transaction:
         return self
@@ -215,10 +215,11 @@ class Transaction:
             raise RuntimeError("a Transaction runs one statement at a time: await each before the next")
         self._busy = True
         try:
-            if self._held is not None:
-                self._begun = True
-                return await self._run(statement, params)
-            return await self._first(statement, params, alone)
+            if self._held is None:
+                return await self._first(statement, params, alone)
+            if not self._begun:
+                await self._begin()
+            return await self._run(statement, params)
         finally:
             self._busy = False
 
@@ -237,7 +238,7 @@ class Transaction:
                 if not lender.is_lost(self._held, error):
                     raise
                 # Only here: after the first statement, a lost connection has lost this transaction's work.
-                dead, self._held = self._held, None
+                dead, self._held, self._begun = self._held, None, False
                 await lender.drop(dead, error)
         self._held = await self._borrow()
         return await self._run_first(statement, params, alone)
@@ -252,42 +253,30 @@ class Transaction:
         return held
 
     async def _run_first(self, statement: ClauseElement, params: Params, alone: bool) -> Rows:
-        if not alone or self._dialect.name != "postgresql":
-            # SQLite's driver begins a transaction at the first write, so a SELECT before it runs on its own there.
-            self._begun = True
-            return await self._run(statement, params)
-        driver = self._lender.driver(self._held)
-        await driver.set_autocommit(True)
-        try:
-            return await self._run(statement, params)
-        finally:
-            # Not on a connection still busy or lost (a cancelled query): end() drops one left in autocommit.
-            if driver.info.transaction_status.name == "IDLE":
-                await driver.set_autocommit(False)
+        if not alone:
+            await self._begin()
+        return await self._run(statement, params)
+
+    async def _begin(self) -> None:
+        await self._lender.begin(self._held)
+        self._begun = True
 
     async def _run(self, statement: ClauseElement, params: Params) -> Rows:
-        driver = self._lender.driver(self._held)
         if isinstance(params, list):
-            return await self._run_many(driver, statement, params)
+            return await self._run_many(statement, params)
         form = _compile(statement, self._dialect)
         text, parameters = _driver_form(form, params or {})
-        cursor = await driver.execute(text, parameters)
-        try:
-            description = cursor.description  # None: a statement without rows (psycopg and sqlite3 alike)
-            rows = await cursor.fetchall() if description is not None else ()
-            rowcount = cursor.rowcount
-        finally:
-            await cursor.close()
+        rows, names, codes, rowcount = await self._lender.run(self._held, text, parameters)
         if rows:
             if form.typed:
-                results = _results(statement, self._dialect, tuple(column[1] for column in description))
+                results = _results(statement, self._dialect, codes)
                 if results:
                     rows = [tuple(v if p is None else p(v) for p, v in zip(results, row, strict=True)) for row in rows]
-            make = _row_type(tuple(column[0] for column in description))._make
+            make = _row_type(names)._make
             rows = [make(row) for row in rows]
         return Rows(rows, rowcount)
 
-    async def _run_many(self, driver: Any, statement: ClauseElement, params: list[dict[str, Any]]) -> Rows:
+    async def _run_many(self, statement: ClauseElement, params: list[dict[str, Any]]) -> Rows:
         """One statement for each parameter set: in one executemany call unless it returns rows or its SQL differs."""
         form = _compile(statement, self._dialect)
         forms = [_driver_form(form, one) for one in params]
@@ -297,14 +286,7 @@ class Transaction:
             for one in params:
                 rows.extend(await self._run(statement, one))
             return Rows(rows, len(params))
-        cursor = driver.cursor()
-        if hasattr(cursor, "__await__"):  # aiosqlite's cursor() is a coroutine, psycopg's a plain object
-            cursor = await cursor
-        try:
-            await cursor.executemany(forms[0][0], [parameters for _, parameters in forms])
-            return Rows((), cursor.rowcount)
-        finally:
-            await cursor.close()
+        return Rows((), await self._lender.run_many(self._held, forms[0][0], [parameters for _, parameters in forms]))
 
     async def end(self, commit: bool) -> None:
         """Commit or roll back, and give the connection back (one that is lost or in doubt is dropped)."""
@@ -313,15 +295,14 @@ class Transaction:
         if held is None:
             return
         lender = self._lender
-        driver = lender.driver(held)
         drop, why = False, None  # the connection is dropped, not given back (and the error that says why)
         try:
             if not self._begun:
                 pass  # only a read() ran, on its own: there is nothing to commit or roll back
             elif commit:
-                await driver.commit()
+                await lender.commit(held)
             else:
-                await driver.rollback()
+                await lender.rollback(held)
         except BaseException as error:
             database_error = isinstance(error, lender.errors)
             # A refused COMMIT (a serialization failure, a deferred constraint) leaves a usable connection;
@@ -333,7 +314,4 @@ class Transaction:
             # A rollback that cannot reach the database: the server ends the transaction with the connection,
             # and the error being answered is the one that made the route roll back, not this one.
         finally:
-            # A read() whose statement never came back left it in autocommit: its next user's statements would
-            # each commit on their own.
-            drop = drop or (self._dialect.name == "postgresql" and driver.autocommit)
             await (lender.drop(held, why) if drop else lender.give_back(held))
