@@ -318,7 +318,42 @@ def test_borrowers_past_the_pool_size_wait_their_turn(tmp_path: Path, monkeypatc
 
 
 @pytest.mark.skipif(not POSTGRES, reason="no PostgreSQL")
-def test_a_statement_cut_off_drops_its_connection(tmp_path: Path):
+def test_a_table_changed_under_a_prepared_statement(tmp_path: Path):
+    # Statements are prepared once per connection; a migration adding a column changes `SELECT *`'s rows.
+    db = Database(database_url("postgresql", tmp_path), pool_size=1)
+    _NOTES.metadata.create_all(db.engine)
+    admin = db.url.replace("postgresql+psycopg://", "postgresql://")
+    every = text("SELECT * FROM notes WHERE id = :i")
+
+    def add_column(name: str) -> None:
+        with psycopg.connect(admin, autocommit=True) as connection:
+            connection.execute(f"ALTER TABLE notes ADD COLUMN {name} text DEFAULT 'new'")
+
+    async def scenario() -> None:
+        await _in_one(db, lambda t: t.execute(_ADD, {"i": 1, "b": "one", "k": "k"}))
+        assert len((await _in_one(db, lambda t: t.read(every, {"i": 1}))).one()) == 6
+        add_column("extra")
+        # On its own: prepared again and run again, with the new column.
+        assert (await _in_one(db, lambda t: t.read(every, {"i": 1}))).one().extra == "new"
+        add_column("later")
+
+        async def write_then_read(t):
+            await t.execute(_MOVE, {"k": "moved", "i": 1})
+            return await t.execute(every, {"i": 1})
+
+        # Inside a transaction PostgreSQL has aborted it: the error stands and the write is rolled back ...
+        with pytest.raises(asyncpg.InvalidCachedStatementError):
+            await _in_one(db, write_then_read)
+        # ... and the next transaction on the same connection prepares the statement afresh.
+        row = (await _in_one(db, write_then_read)).one()
+        assert (row.kind, row.later) == ("moved", "new")
+        await db.dispose()
+
+    asyncio.run(scenario())
+
+
+@pytest.mark.skipif(not POSTGRES, reason="no PostgreSQL")
+def test_a_statement_cut_off_leaves_the_pool_usable(tmp_path: Path):
     # A cancelled request leaves its statement running on the server: the next user of that connection waits only
     # for asyncpg's cancel request, not for the statement, and finds no transaction left open.
     db = Database(database_url("postgresql", tmp_path), pool_size=1)

@@ -143,6 +143,24 @@ class AsyncpgLender:
         return _Connection(driver)
 
     async def run(self, held: _Connection, sql: str, parameters: Any) -> Ran:
+        asyncpg = self._asyncpg
+        try:
+            return await self._run(held, sql, parameters)
+        except asyncpg.InvalidCachedStatementError:
+            # A table changed under a prepared statement (a migration adding a column while the service runs):
+            # as asyncpg's own cache does (asyncpg/connection.py, _do_execute), prepare again and retry once
+            # outside a transaction; inside one, PostgreSQL has aborted the transaction, so the error stands.
+            held.prepared.clear()
+            if held.driver.is_in_transaction():
+                raise
+            return await self._run(held, sql, parameters)
+        except asyncpg.OutdatedSchemaCacheError:
+            # A type changed (ALTER TYPE): the statement already ran, so only the caches can be made right.
+            held.prepared.clear()
+            await held.driver.reload_schema_state()
+            raise
+
+    async def _run(self, held: _Connection, sql: str, parameters: Any) -> Ran:
         prepared = held.prepared.get(sql)
         if prepared is None:
             # Prepared once per connection: later runs are one round trip (Bind, Execute, Sync) with the column

@@ -256,8 +256,10 @@ class Transaction:
         return await self._run(statement, params)
 
     async def _begin(self) -> None:
-        await self._lender.begin(self._held)
+        # Marked first: a BEGIN cut off on its way may have begun the transaction all the same, and end() then
+        # rolls it back rather than lend a connection left inside one (a ROLLBACK outside one only warns).
         self._begun = True
+        await self._lender.begin(self._held)
 
     async def _run(self, statement: ClauseElement, params: Params) -> Rows:
         if isinstance(params, list):

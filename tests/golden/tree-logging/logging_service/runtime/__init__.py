@@ -1,3 +1,3 @@
-# Vendored from the FountainAI deploy project (generator/runtime/__init__.py), runtime 3de8bc9cdedf.
+# Vendored from the FountainAI deploy project (generator/runtime/__init__.py), runtime c7a817e826db.
 # Do not edit it here: `fountain generate` overwrites it. Change it in the project and regenerate.
 """Runtime support shared by every generated service; copied verbatim into each service tree."""

@@ -1,4 +1,4 @@
-# Vendored from the FountainAI deploy project (generator/runtime/sql.py), runtime 3de8bc9cdedf.
+# Vendored from the FountainAI deploy project (generator/runtime/sql.py), runtime c7a817e826db.
 # Do not edit it here: `fountain generate` overwrites it. Change it in the project and regenerate.
 """One transaction for an `async def` domain function: SQLAlchemy statements run straight on the driver connection.
 
@@ -258,8 +258,10 @@ class Transaction:
         return await self._run(statement, params)
 
     async def _begin(self) -> None:
-        await self._lender.begin(self._held)
+        # Marked first: a BEGIN cut off on its way may have begun the transaction all the same, and end() then
+        # rolls it back rather than lend a connection left inside one (a ROLLBACK outside one only warns).
         self._begun = True
+        await self._lender.begin(self._held)
 
     async def _run(self, statement: ClauseElement, params: Params) -> Rows:
         if isinstance(params, list):
