@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 from pathlib import Path
 
 import asyncpg
@@ -32,6 +33,7 @@ _ADD = text("INSERT INTO notes (id, body, kind) VALUES (:i, :b, :k)").bindparams
 _ONE = text("SELECT body FROM notes WHERE id = :i")
 _SOME = text("SELECT id FROM notes WHERE id IN :ids ORDER BY id").bindparams(bindparam("ids", expanding=True))
 _KIND = text("SELECT id FROM notes WHERE kind = :k ORDER BY id")
+_IDS = text("SELECT id FROM notes ORDER BY id")
 _MOVE = text("UPDATE notes SET kind = :k WHERE id = :i")
 _DATA = text("UPDATE notes SET data = :d WHERE id = :i").bindparams(bindparam("d", type_=Document()))
 # A typed select: its columns read back through their types (SafeText's NUL, Document's JSON, a NUMERIC's int).
@@ -320,7 +322,7 @@ def test_borrowers_past_the_pool_size_wait_their_turn(tmp_path: Path, monkeypatc
 @pytest.mark.skipif(not POSTGRES, reason="no PostgreSQL")
 def test_a_table_changed_under_a_prepared_statement(tmp_path: Path):
     # Statements are prepared once per connection; a migration adding a column changes `SELECT *`'s rows.
-    db = Database(database_url("postgresql", tmp_path), pool_size=1)
+    db = Database(database_url("postgresql", tmp_path), pool_size=2)
     _NOTES.metadata.create_all(db.engine)
     admin = db.url.replace("postgresql+psycopg://", "postgresql://")
     every = text("SELECT * FROM notes WHERE id = :i")
@@ -329,9 +331,20 @@ def test_a_table_changed_under_a_prepared_statement(tmp_path: Path):
         with psycopg.connect(admin, autocommit=True) as connection:
             connection.execute(f"ALTER TABLE notes ADD COLUMN {name} text DEFAULT 'new'")
 
+    async def on_both(steps):
+        """steps in two transactions at once: one on each connection of the pool."""
+
+        async def held(t):
+            result = await steps(t)
+            await asyncio.sleep(0.05)
+            return result
+
+        return await asyncio.gather(_in_one(db, held), _in_one(db, held))
+
     async def scenario() -> None:
         await _in_one(db, lambda t: t.execute(_ADD, {"i": 1, "b": "one", "k": "k"}))
-        assert len((await _in_one(db, lambda t: t.read(every, {"i": 1}))).one()) == 6
+        rows = await on_both(lambda t: t.read(every, {"i": 1}))
+        assert [len(r.one()) for r in rows] == [6, 6]
         add_column("extra")
         # On its own: prepared again and run again, with the new column.
         assert (await _in_one(db, lambda t: t.read(every, {"i": 1}))).one().extra == "new"
@@ -344,12 +357,59 @@ def test_a_table_changed_under_a_prepared_statement(tmp_path: Path):
         # Inside a transaction PostgreSQL has aborted it: the error stands and the write is rolled back ...
         with pytest.raises(asyncpg.InvalidCachedStatementError):
             await _in_one(db, write_then_read)
-        # ... and the next transaction on the same connection prepares the statement afresh.
-        row = (await _in_one(db, write_then_read)).one()
-        assert (row.kind, row.later) == ("moved", "new")
+        # ... and both connections prepare afresh, the one that failed and the other, which had not met the change.
+        rows = await on_both(write_then_read)
+        assert [(r.one().kind, r.one().later) for r in rows] == [("moved", "new")] * 2
         await db.dispose()
 
     asyncio.run(scenario())
+
+
+@pytest.mark.skipif(not POSTGRES, reason="no PostgreSQL")
+def test_a_transaction_left_running_is_never_lent_again(tmp_path: Path):
+    # A domain function that gathers a statement with something that fails: the route rolls back while the
+    # statement still runs, which asyncpg refuses; that connection must not carry the open transaction onward.
+    db = Database(database_url("postgresql", tmp_path), pool_size=1)
+    _NOTES.metadata.create_all(db.engine)
+    slow = text("UPDATE notes SET kind = 'leaked' WHERE id = :i AND pg_sleep(0.3) IS NOT NULL")
+
+    async def scenario() -> None:
+        async def fails(t):
+            await t.execute(_ADD, {"i": 1, "b": "from the failed request", "k": "k"})
+
+            async def refuse():
+                await asyncio.sleep(0.05)
+                raise ValueError("the domain refuses")
+
+            await asyncio.gather(t.execute(slow, {"i": 1}), refuse())
+
+        with pytest.raises(ValueError):
+            await _in_one(db, fails)
+        await asyncio.sleep(0.5)
+        await _in_one(db, lambda t: t.execute(_ADD, {"i": 2, "b": "next request", "k": "k"}))
+        assert await _in_one(db, lambda t: _scalars(t, _IDS, {})) == [2]
+
+        # A statement that failed inside the transaction, its error caught: COMMIT rolls back, so it must fail.
+        async def caught(t):
+            await t.execute(_ADD, {"i": 3, "b": "lost", "k": "k"})
+            with pytest.raises(asyncpg.DivisionByZeroError):
+                await t.execute(text("SELECT 1 / 0"))
+
+        with pytest.raises(asyncpg.InFailedSQLTransactionError, match="COMMIT rolled back"):
+            await _in_one(db, caught)
+        assert await _in_one(db, lambda t: _scalars(t, _IDS, {})) == [2]
+        await db.dispose()
+
+    asyncio.run(scenario())
+
+
+def test_a_database_url_asyncpg_cannot_apply_is_named(tmp_path: Path):
+    # psycopg reads these from the URL; asyncpg would send them to the server as settings, which refuses them.
+    for query, named in [("?connect_timeout=5", "?connect_timeout="), ("?host=a&host=b", "several ?host=")]:
+        db = Database(f"postgresql+psycopg://svc:secret@db:5432/central{query}")
+        with pytest.raises(RuntimeError, match=f"DATABASE_URL: {re.escape(named)}.*asyncpg") as raised:
+            db.lender  # noqa: B018
+        assert "secret" not in str(raised.value)
 
 
 @pytest.mark.skipif(not POSTGRES, reason="no PostgreSQL")
@@ -367,7 +427,7 @@ def test_a_statement_cut_off_leaves_the_pool_usable(tmp_path: Path):
             with pytest.raises(TimeoutError):
                 await _in_one(db, slow if first == "read" else lambda t: _then(t, slow))
             assert db.lender.lent() == 0
-            # The one connection of the pool is a new one, free at once: not the busy one, nor a permit lost.
+            # The pool's one connection is free at once (asyncpg waits only for its cancel request), no permit lost.
             started = asyncio.get_running_loop().time()
             assert (await _in_one(db, lambda t: t.execute(text("SELECT 2")))).scalar_one() == 2
             assert asyncio.get_running_loop().time() - started < 2

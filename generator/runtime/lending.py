@@ -46,7 +46,7 @@ class Lender(Protocol):
     """What runtime/sql.py's Transaction borrows its connection through."""
 
     dialect: Any  # the SQLAlchemy dialect its statements are compiled for
-    errors: type[Exception]  # the driver's base error class
+    errors: type[Exception] | tuple[type[Exception], ...]  # the driver's errors: what its statements may raise
     size: int  # connections it holds at most
 
     async def borrow(self) -> Any:
@@ -83,14 +83,40 @@ class Lender(Protocol):
         """Close every connection."""
 
 
+# Connection settings libpq (psycopg) reads from a URL and asyncpg would send to the server as unknown settings
+# (asyncpg/connect_utils.py, _parse_connect_dsn_and_args: what it does not know becomes server_settings).
+_LIBPQ_ONLY = frozenset(
+    "connect_timeout keepalives keepalives_idle keepalives_interval keepalives_count tcp_user_timeout gssencmode"
+    " gssdelegation channel_binding require_auth requirepeer load_balance_hosts hostaddr sslcompression sslsni"
+    " replication".split()
+)
+
+
+def _asyncpg_dsn(url: Any) -> str:
+    """libpq's URL form of DATABASE_URL for asyncpg, or a clear error for what asyncpg cannot apply.
+
+    The password stays in memory, never on a command line.
+    """
+    unknown = sorted(_LIBPQ_ONLY & set(url.query))
+    several = sorted(key for key, value in url.query.items() if isinstance(value, tuple))
+    if unknown or several:
+        what = ", ".join([*(f"?{key}=" for key in unknown), *(f"several ?{key}=" for key in several)])
+        raise RuntimeError(
+            f"DATABASE_URL: {what} is read by psycopg but not by asyncpg, the driver of this service's async "
+            "domain functions; remove it"
+        )
+    return url.set(drivername="postgresql").render_as_string(hide_password=False)
+
+
 class _Connection:
     """An asyncpg connection and the statements prepared on it (its SQL, column names and type codes)."""
 
-    __slots__ = ("driver", "prepared")
+    __slots__ = ("driver", "prepared", "schema")
 
-    def __init__(self, driver: Any):
+    def __init__(self, driver: Any, schema: int):
         self.driver = driver
         self.prepared: dict[str, tuple[Any, tuple[str, ...], tuple[int, ...]]] = {}
+        self.schema = schema  # the lender's count of schema changes when these were prepared
 
 
 class AsyncpgLender:
@@ -104,11 +130,11 @@ class AsyncpgLender:
         # The database's answers, the driver's own refusals (a closed connection), and the socket's.
         self.errors = (asyncpg.PostgresError, asyncpg.InterfaceError, OSError)
         self._asyncpg = asyncpg
-        # libpq's URL form, which asyncpg reads (sslmode included): the password stays in memory, never on a
-        # command line.
-        self._dsn = url.set(drivername="postgresql").render_as_string(hide_password=False)
+        self._dsn = _asyncpg_dsn(url)
         self._idle: list[_Connection] = []
         self._out = 0
+        self._closed = False
+        self._schema = 0  # counts the schema changes seen: a connection prepared under an older count forgets
         # Borrowers queue here, one permit a connection: one await when one is free.
         self._permits = asyncio.Semaphore(size)
 
@@ -140,7 +166,7 @@ class AsyncpgLender:
         except BaseException:
             driver.terminate()
             raise
-        return _Connection(driver)
+        return _Connection(driver, self._schema)
 
     async def run(self, held: _Connection, sql: str, parameters: Any) -> Ran:
         asyncpg = self._asyncpg
@@ -148,19 +174,24 @@ class AsyncpgLender:
             return await self._run(held, sql, parameters)
         except asyncpg.InvalidCachedStatementError:
             # A table changed under a prepared statement (a migration adding a column while the service runs):
-            # as asyncpg's own cache does (asyncpg/connection.py, _do_execute), prepare again and retry once
-            # outside a transaction; inside one, PostgreSQL has aborted the transaction, so the error stands.
+            # as asyncpg's own cache does (asyncpg/connection.py, _do_execute), every connection forgets what it
+            # prepared, and this statement is prepared again and retried once outside a transaction; inside
+            # one, PostgreSQL has aborted the transaction, so the error stands.
+            self._schema += 1
             held.prepared.clear()
             if held.driver.is_in_transaction():
                 raise
             return await self._run(held, sql, parameters)
         except asyncpg.OutdatedSchemaCacheError:
             # A type changed (ALTER TYPE): the statement already ran, so only the caches can be made right.
-            held.prepared.clear()
+            self._schema += 1
             await held.driver.reload_schema_state()
             raise
 
     async def _run(self, held: _Connection, sql: str, parameters: Any) -> Ran:
+        if held.schema != self._schema:
+            held.prepared.clear()
+            held.schema = self._schema
         prepared = held.prepared.get(sql)
         if prepared is None:
             # Prepared once per connection: later runs are one round trip (Bind, Execute, Sync) with the column
@@ -183,12 +214,23 @@ class AsyncpgLender:
         await held.driver.execute("BEGIN")
 
     async def commit(self, held: _Connection) -> None:
-        await held.driver.execute("COMMIT")
+        if await held.driver.execute("COMMIT") == "ROLLBACK":
+            # PostgreSQL ends a transaction a statement failed in with a rollback, even when asked to commit (the
+            # domain function caught the error): its writes are gone, so the request must not answer success.
+            raise self._asyncpg.InFailedSQLTransactionError(
+                "COMMIT rolled back: a statement of this transaction had failed"
+            )
 
     async def rollback(self, held: _Connection) -> None:
         await held.driver.execute("ROLLBACK")
 
     async def give_back(self, held: _Connection) -> None:
+        driver = held.driver
+        if self._closed or driver.is_closed() or driver.is_in_transaction():
+            # Still inside a transaction (its ROLLBACK refused while a statement of it ran: asyncio.gather in a
+            # domain function), lost, or back after close(): the next borrower must never commit what it left.
+            await self.drop(held, None)
+            return
         self._out -= 1
         self._idle.append(held)
         self._permits.release()
@@ -206,6 +248,7 @@ class AsyncpgLender:
         return self._out
 
     async def close(self) -> None:
+        self._closed = True
         idle, self._idle = self._idle, []
         for held in idle:
             try:

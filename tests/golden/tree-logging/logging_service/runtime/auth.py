@@ -1,4 +1,4 @@
-# Vendored from the FountainAI deploy project (generator/runtime/auth.py), runtime c7a817e826db.
+# Vendored from the FountainAI deploy project (generator/runtime/auth.py), runtime fddc59ac4394.
 # Do not edit it here: `fountain generate` overwrites it. Change it in the project and regenerate.
 """API-key check for operations whose spec declares an apiKey security scheme."""
 

@@ -1,4 +1,4 @@
-# Vendored from the FountainAI deploy project (generator/runtime/checks.py), runtime c7a817e826db.
+# Vendored from the FountainAI deploy project (generator/runtime/checks.py), runtime fddc59ac4394.
 # Do not edit it here: `fountain generate` overwrites it. Change it in the project and regenerate.
 """A route's checks in one dependency: the API key first, then the query's formats and the body.
 

@@ -1,4 +1,4 @@
-# Vendored from the FountainAI deploy project (generator/runtime/client.py), runtime c7a817e826db.
+# Vendored from the FountainAI deploy project (generator/runtime/client.py), runtime fddc59ac4394.
 # Do not edit it here: `fountain generate` overwrites it. Change it in the project and regenerate.
 """Calls to the other services: explicit timeouts, bounded retries, the caller's correlation id passed on.
 

@@ -1,4 +1,4 @@
-# Vendored from the FountainAI deploy project (generator/runtime/columns.py), runtime c7a817e826db.
+# Vendored from the FountainAI deploy project (generator/runtime/columns.py), runtime fddc59ac4394.
 # Do not edit it here: `fountain generate` overwrites it. Change it in the project and regenerate.
 """Column types of the resource tables, and the one function that declares a resource's table.
 

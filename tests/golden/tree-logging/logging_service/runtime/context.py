@@ -1,4 +1,4 @@
-# Vendored from the FountainAI deploy project (generator/runtime/context.py), runtime c7a817e826db.
+# Vendored from the FountainAI deploy project (generator/runtime/context.py), runtime fddc59ac4394.
 # Do not edit it here: `fountain generate` overwrites it. Change it in the project and regenerate.
 """What the hand-written domain module receives: the request's database session, settings, version and clients."""
 

@@ -1,4 +1,4 @@
-# Vendored from the FountainAI deploy project (generator/runtime/crud.py), runtime c7a817e826db.
+# Vendored from the FountainAI deploy project (generator/runtime/crud.py), runtime fddc59ac4394.
 # Do not edit it here: `fountain generate` overwrites it. Change it in the project and regenerate.
 """Collection and item operations over one typed resource table: list, create, get, patch, put, delete.
 

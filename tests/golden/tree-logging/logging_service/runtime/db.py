@@ -1,4 +1,4 @@
-# Vendored from the FountainAI deploy project (generator/runtime/db.py), runtime c7a817e826db.
+# Vendored from the FountainAI deploy project (generator/runtime/db.py), runtime fddc59ac4394.
 # Do not edit it here: `fountain generate` overwrites it. Change it in the project and regenerate.
 """Database engine, one transaction per request, and Alembic migrations run at start-up."""
 

@@ -1,4 +1,4 @@
-# Vendored from the FountainAI deploy project (generator/runtime/errors.py), runtime c7a817e826db.
+# Vendored from the FountainAI deploy project (generator/runtime/errors.py), runtime fddc59ac4394.
 # Do not edit it here: `fountain generate` overwrites it. Change it in the project and regenerate.
 """Error bodies in the spec's own error model, and the exception handlers that produce them."""
 

@@ -1,4 +1,4 @@
-# Vendored from the FountainAI deploy project (generator/runtime/gate.py), runtime c7a817e826db.
+# Vendored from the FountainAI deploy project (generator/runtime/gate.py), runtime fddc59ac4394.
 # Do not edit it here: `fountain generate` overwrites it. Change it in the project and regenerate.
 """Request bodies checked against the spec's own JSON schema, before pydantic sees them.
 

@@ -1,4 +1,4 @@
-# Vendored from the FountainAI deploy project (generator/runtime/hooks.py), runtime c7a817e826db.
+# Vendored from the FountainAI deploy project (generator/runtime/hooks.py), runtime fddc59ac4394.
 # Do not edit it here: `fountain generate` overwrites it. Change it in the project and regenerate.
 """Calls from generated routes into the service's hand-written domain module (handlers/domain.py).
 

@@ -1,4 +1,4 @@
-# Vendored from the FountainAI deploy project (generator/runtime/media.py), runtime c7a817e826db.
+# Vendored from the FountainAI deploy project (generator/runtime/media.py), runtime fddc59ac4394.
 # Do not edit it here: `fountain generate` overwrites it. Change it in the project and regenerate.
 """Responses of operations whose spec documents a text body (text/html, text/plain, ...) instead of JSON."""
 

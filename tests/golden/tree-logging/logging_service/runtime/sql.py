@@ -1,4 +1,4 @@
-# Vendored from the FountainAI deploy project (generator/runtime/sql.py), runtime c7a817e826db.
+# Vendored from the FountainAI deploy project (generator/runtime/sql.py), runtime fddc59ac4394.
 # Do not edit it here: `fountain generate` overwrites it. Change it in the project and regenerate.
 """One transaction for an `async def` domain function: SQLAlchemy statements run straight on the driver connection.
 
