@@ -42,8 +42,9 @@ _STAMP = _NOTES.update().where(_NOTES.c.id == bindparam("i")).values(count=bindp
 _STAMPED = select(_NOTES.c.count, _NOTES.c.at).where(_NOTES.c.id == bindparam("i"))
 
 
-def _database(kind: str, folder: Path) -> Database:
-    db = Database(database_url(kind, folder))
+def _database(kind: str, folder: Path, pool_size: int = 15) -> Database:
+    """A Database on a fresh database of that kind, with the notes table."""
+    db = Database(database_url(kind, folder), pool_size=pool_size)
     _NOTES.metadata.create_all(db.engine)
     return db
 
@@ -233,8 +234,7 @@ def test_a_connection_the_database_dropped_is_replaced_at_the_first_statement(tm
 @pytest.mark.skipif(not POSTGRES, reason="no PostgreSQL")
 def test_a_read_that_fails_leaves_the_connection_transactional(tmp_path: Path):
     # read() runs its statement before BEGIN: an error there must not leave the next user's statements outside one.
-    db = Database(database_url("postgresql", tmp_path), pool_size=1)  # one connection: the next user gets it
-    _NOTES.metadata.create_all(db.engine)
+    db = _database("postgresql", tmp_path, pool_size=1)  # one connection: the next user gets it
 
     async def scenario() -> None:
         async def bad_read(t):
@@ -288,8 +288,7 @@ def test_borrowers_past_the_pool_size_wait_their_turn(tmp_path: Path, monkeypatc
     from generator.runtime import lending
     from generator.runtime.lending import PoolTimeout
 
-    db = Database(database_url("postgresql", tmp_path), pool_size=2)
-    _NOTES.metadata.create_all(db.engine)
+    db = _database("postgresql", tmp_path, pool_size=2)
     most = 0
 
     async def scenario() -> None:
@@ -322,8 +321,7 @@ def test_borrowers_past_the_pool_size_wait_their_turn(tmp_path: Path, monkeypatc
 @pytest.mark.skipif(not POSTGRES, reason="no PostgreSQL")
 def test_a_table_changed_under_a_prepared_statement(tmp_path: Path):
     # Statements are prepared once per connection; a migration adding a column changes `SELECT *`'s rows.
-    db = Database(database_url("postgresql", tmp_path), pool_size=2)
-    _NOTES.metadata.create_all(db.engine)
+    db = _database("postgresql", tmp_path, pool_size=2)
     admin = db.url.replace("postgresql+psycopg://", "postgresql://")
     every = text("SELECT * FROM notes WHERE id = :i")
 
@@ -369,8 +367,7 @@ def test_a_table_changed_under_a_prepared_statement(tmp_path: Path):
 def test_a_transaction_left_running_is_never_lent_again(tmp_path: Path):
     # A domain function that gathers a statement with something that fails: the route rolls back while the
     # statement still runs, which asyncpg refuses; that connection must not carry the open transaction onward.
-    db = Database(database_url("postgresql", tmp_path), pool_size=1)
-    _NOTES.metadata.create_all(db.engine)
+    db = _database("postgresql", tmp_path, pool_size=1)
     slow = text("UPDATE notes SET kind = 'leaked' WHERE id = :i AND pg_sleep(0.3) IS NOT NULL")
 
     async def scenario() -> None:
@@ -416,8 +413,7 @@ def test_a_database_url_asyncpg_cannot_apply_is_named(tmp_path: Path):
 def test_a_statement_cut_off_leaves_the_pool_usable(tmp_path: Path):
     # A cancelled request leaves its statement running on the server: the next user of that connection waits only
     # for asyncpg's cancel request, not for the statement, and finds no transaction left open.
-    db = Database(database_url("postgresql", tmp_path), pool_size=1)
-    _NOTES.metadata.create_all(db.engine)
+    db = _database("postgresql", tmp_path, pool_size=1)
 
     async def scenario() -> None:
         async def slow(t):
